@@ -1,0 +1,87 @@
+"""Shared fixtures: the settings of a throw-away installation and the running service."""
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from madoguchi.settings import REPO_ROOT, load_settings
+
+# Variables a test installation sets; everything else comes from the defaults.
+_ISOLATED = (
+    "MADOGUCHI_HOME",
+    "MADOGUCHI_DB_URL",
+    "MADOGUCHI_TRACKER_URL",
+    "MADOGUCHI_INDEX_DIR",
+    "MADOGUCHI_RASA_PORT",
+    "MADOGUCHI_ACTION_PORT",
+    "MADOGUCHI_APP_PORT",
+    "MADOGUCHI_ACTION_URL",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def shared_embedding_model() -> Path:
+    """The offline embedding model that setup builds (built here when missing)."""
+    from faq.e5_convert import build_model
+
+    return build_model(load_settings().embedding_model)
+
+
+@pytest.fixture(scope="session")
+def rasa_model() -> Path:
+    """The trained Rasa model, reused from models/ when its inputs have not changed."""
+    from madoguchi.training import ensure_model
+
+    return ensure_model(load_settings())
+
+
+@pytest.fixture(scope="session")
+def installation(tmp_path_factory, shared_embedding_model) -> Iterator[dict]:
+    """Environment of a fresh installation in a temporary home with the sample data."""
+    home = tmp_path_factory.mktemp("home")
+    saved = {name: os.environ.get(name) for name in _ISOLATED + ("MADOGUCHI_EMBEDDING_MODEL",)}
+    os.environ.update(
+        {
+            "MADOGUCHI_HOME": str(home),
+            "MADOGUCHI_EMBEDDING_MODEL": str(shared_embedding_model),
+            "MADOGUCHI_RASA_PORT": str(free_port()),
+            "MADOGUCHI_ACTION_PORT": str(free_port()),
+            "MADOGUCHI_APP_PORT": str(free_port()),
+        }
+    )
+    for name in ("MADOGUCHI_DB_URL", "MADOGUCHI_TRACKER_URL", "MADOGUCHI_INDEX_DIR", "MADOGUCHI_ACTION_URL"):
+        os.environ.pop(name, None)
+    try:
+        yield dict(os.environ)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@pytest.fixture(scope="session")
+def running_stack(installation, rasa_model):
+    """The real action server and Rasa server as processes, on the sample data."""
+    from faq.bootstrap import prepare_faq
+    from madoguchi.launcher import Stack
+
+    settings = load_settings()
+    prepare_faq(settings)
+    stack = Stack(settings, rasa_model)
+    stack.start()
+    try:
+        yield settings
+    finally:
+        stack.stop()

@@ -1,0 +1,34 @@
+"""A first conversation through the real Rasa server and the real action server."""
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def texts(messages):
+    return [m.get("text", "") for m in messages]
+
+
+def test_greet_question_thanks(conversation, domain_texts):
+    from faq.service import FaqService
+
+    assert texts(conversation.say("こんにちは")) == domain_texts["utter_greet"]
+
+    reply = conversation.say("粗大ごみを出したいんですが、どうすればいいですか？")
+    faq_id = conversation.slot("last_faq_id")
+    assert faq_id, f"no FAQ answered: {reply}"
+    entry = FaqService.from_settings().get_entry(faq_id)
+    assert "粗大ごみ" in entry.question
+    assert entry.answer.strip() in reply[0]["text"]
+    assert entry.phone in reply[0]["text"]
+
+    assert texts(conversation.say("ありがとうございました")) == domain_texts["utter_you_are_welcome"]
+
+
+@pytest.mark.parametrize("message", ["火事です！", "救急車をお願いします、父が倒れました", "泥棒が入った"])
+def test_emergency_answers_only_119_and_110(conversation, domain_texts, message):
+    reply = texts(conversation.say(message))
+    assert reply == domain_texts["utter_emergency"]
+    assert "119" in reply[0] and "110" in reply[0]
+    assert conversation.slot("last_faq_id") is None
