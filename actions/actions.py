@@ -1,73 +1,374 @@
-"""Custom actions served by the rasa-sdk action server (app environment)."""
+"""Custom actions served by the rasa-sdk action server (app environment).
+
+The conversation state the actions share lives in slots:
+  awaiting           what the last bot turn asked for: feedback | choice | handoff_offer | None
+  last_faq_id        the FAQ answered last (follow-ups like 「電話番号は？」 refer to it)
+  last_query         the resident's last question; candidates: FAQ ids found for it
+  last_inquiry_id    the record that feedback (はい／いいえ) updates
+  offered_more       whether other candidates were offered once already for this question
+"""
 from __future__ import annotations
 
+import abc
 import logging
+import multiprocessing
+import os
 import threading
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ConversationPaused, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import replies
 from madoguchi.privacy import mask_pii
 
 log = logging.getLogger(__name__)
 
-_service = None
-_service_lock = threading.Lock()
+_lock = threading.Lock()
+_shared: Dict[str, Any] = {}
+
+
+def _get(name: str, factory):
+    with _lock:
+        if name not in _shared:
+            _shared[name] = factory()
+        return _shared[name]
 
 
 def faq_service():
-    """One FaqService per action server process, created on first use."""
-    global _service
-    with _service_lock:
-        if _service is None:
-            from faq.service import FaqService
+    from faq.service import FaqService
 
-            _service = FaqService.from_settings()
-        return _service
+    return _get("faq", FaqService.from_settings)
 
 
-def format_answer(entry) -> Text:
-    lines = [entry.answer.strip()]
-    contact = "、".join(part for part in (entry.department, entry.phone) if part)
-    if contact:
-        lines.append(f"お問い合わせ：{contact}")
-    if entry.url:
-        lines.append(f"詳しくは：{entry.url}")
-    return "\n\n".join(lines)
+def live_entry(faq_id: Optional[str]):
+    """The entry, if residents may see it now (published and inside its window)."""
+    if not faq_id:
+        return None
+    entry = faq_service().get(faq_id)
+    return entry if entry is not None and entry.is_searchable() else None
 
 
-class ActionAnswerFaq(Action):
-    def name(self) -> Text:
-        return "action_answer_faq"
+def records():
+    from madoguchi.records import Records
+    from madoguchi.settings import load_settings
+
+    return _get("records", lambda: Records.open(load_settings().db_url))
+
+
+def office():
+    """Read on every use (a small file): staff can change the hours without a restart."""
+    from madoguchi.office import Office
+
+    return Office.load()
+
+
+def channel_of(tracker: Tracker) -> str:
+    metadata = tracker.latest_message.get("metadata") or {}
+    if isinstance(metadata, dict) and metadata.get("channel"):
+        return str(metadata["channel"])
+    from madoguchi.records import channel_of as from_id
+
+    return from_id(tracker.sender_id)
+
+
+def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
+    lines = []
+    for event in tracker.events:
+        if event.get("event") in ("user", "bot") and event.get("text"):
+            who = "resident" if event["event"] == "user" else "bot"
+            lines.append({"who": who, "text": event["text"], "at": event.get("timestamp")})
+    return lines[-50:]
+
+
+def office_hours_text() -> str:
+    return office().describe_hours()
+
+
+def open_error_ticket(tracker: Tracker, reason: str) -> None:
+    try:
+        records().open_ticket(
+            tracker.sender_id,
+            "error",
+            reason=reason,
+            last_query=tracker.latest_message.get("text") or "",
+            transcript=transcript(tracker),
+        )
+    except Exception:
+        log.exception("could not record an error ticket for %s", mask_pii(tracker.sender_id))
+
+
+class MadoguchiAction(Action, abc.ABC):
+    """Runs `act`; any failure gives the resident a polite answer and the staff a ticket."""
 
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
-        text: Optional[str] = tracker.latest_message.get("text") or ""
+    ) -> List[EventType]:
         try:
-            result = faq_service().search(text, top_k=3)
-        except Exception:
-            log.exception("FAQ search failed for %s", mask_pii(text))
-            dispatcher.utter_message(
-                text="申し訳ありません。ただいま回答を準備できませんでした。少し時間をおいて、もう一度お試しください。"
+            return self.act(dispatcher, tracker)
+        except Exception as error:
+            log.exception("%s failed for %s", self.name(), mask_pii(tracker.latest_message.get("text") or ""))
+            open_error_ticket(tracker, f"{self.name()}: {type(error).__name__}")
+            dispatcher.utter_message(text=replies.ERROR, json_message=replies.custom("error"))
+            return [SlotSet("awaiting", None)]
+
+    @abc.abstractmethod
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+        """The action's work; `run` adds the safety net."""
+
+
+def answer_entry(dispatcher, tracker, entry, *, decision: str, query: str, candidates, score=None) -> List[EventType]:
+    inquiry_id = records().log_inquiry(
+        tracker.sender_id, query, decision, faq_id=entry.id, candidates=candidates, top_score=score
+    )
+    dispatcher.utter_message(text=replies.answer_text(entry))
+    dispatcher.utter_message(
+        text=replies.SOLVED_QUESTION,
+        buttons=[replies.YES, replies.NO],
+        json_message=None,
+    )
+    dispatcher.utter_message(json_message=replies.custom("answer", **replies.entry_payload(entry)))
+    return [
+        SlotSet("last_faq_id", entry.id),
+        SlotSet("last_inquiry_id", str(inquiry_id)),
+        SlotSet("awaiting", "feedback"),
+    ]
+
+
+def offer_choices(dispatcher, entries, *, text: str) -> List[EventType]:
+    buttons = replies.choice_buttons(entries)
+    dispatcher.utter_message(text=text, buttons=buttons)
+    dispatcher.utter_message(json_message=replies.custom("choices", choices=buttons))
+    return [SlotSet("awaiting", "choice")]
+
+
+def offer_staff(dispatcher, text: str) -> List[EventType]:
+    dispatcher.utter_message(text=f"{text}{replies.OFFER_STAFF}", buttons=[replies.YES, replies.NO])
+    dispatcher.utter_message(json_message=replies.custom("no_match"))
+    return [SlotSet("awaiting", "handoff_offer")]
+
+
+class ActionAnswerFaq(MadoguchiAction):
+    def name(self) -> Text:
+        return "action_answer_faq"
+
+    def act(self, dispatcher, tracker) -> List[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        service = faq_service()
+
+        chosen = next(tracker.get_latest_entity_values("faq_id"), None)
+        if chosen is None and tracker.get_slot("awaiting") == "choice":
+            number = replies.choice_number(text)
+            candidates = tracker.get_slot("candidates") or []
+            if number and number <= min(3, len(candidates)):
+                chosen = candidates[number - 1]
+        if chosen:
+            entry = live_entry(chosen)
+            if entry is not None:
+                query = tracker.get_slot("last_query") or text
+                return answer_entry(
+                    dispatcher, tracker, entry, decision="choice", query=query,
+                    candidates=tracker.get_slot("candidates") or [chosen],
+                )
+
+        last_faq_id = tracker.get_slot("last_faq_id")
+        kind = replies.follow_up_kind(text)
+        if kind and last_faq_id:
+            entry = live_entry(last_faq_id)
+            if entry is not None:
+                records().log_inquiry(tracker.sender_id, text, "followup", faq_id=entry.id)
+                dispatcher.utter_message(text=replies.follow_up_text(kind, entry, office_hours_text()))
+                dispatcher.utter_message(json_message=replies.custom("answer", **replies.entry_payload(entry)))
+                return []
+
+        result = service.search(text, top_k=5)
+        hits = result.hits
+        candidates = [hit.faq_id for hit in hits]
+        top_score = hits[0].score if hits else None
+        events: List[EventType] = [
+            SlotSet("last_query", text),
+            SlotSet("candidates", candidates),
+            SlotSet("offered_more", False),
+        ]
+        if result.decision == "answer" and hits:
+            return events + answer_entry(
+                dispatcher, tracker, hits[0].entry, decision="answer", query=text,
+                candidates=candidates, score=top_score,
             )
-            return []
-        if result.decision == "answer" and result.hits:
-            entry = result.hits[0].entry
-            dispatcher.utter_message(text=format_answer(entry))
-            return [SlotSet("last_faq_id", entry.id), SlotSet("last_query", text)]
-        if result.decision == "suggest" and result.hits:
-            dispatcher.utter_message(
-                text="次のうち、知りたい内容に近いものはありますか？",
-                buttons=[
-                    {"title": hit.entry.question, "payload": hit.entry.question}
-                    for hit in result.hits[:3]
-                ],
-            )
-            return [SlotSet("last_query", text)]
-        dispatcher.utter_message(
-            text="申し訳ありません。お答えできる情報が見つかりませんでした。別の言葉で聞いていただくか、「職員と話したい」と送ってください。"
+        inquiry_id = records().log_inquiry(
+            tracker.sender_id, text, result.decision if hits else "none",
+            candidates=candidates, top_score=top_score,
         )
-        return [SlotSet("last_query", text)]
+        events.append(SlotSet("last_inquiry_id", str(inquiry_id)))
+        if result.decision == "suggest" and hits:
+            return events + offer_choices(dispatcher, [h.entry for h in hits[:3]], text=replies.CHOOSE)
+        if hits:  # no confident match: the nearest entries, once, then a person
+            events.append(SlotSet("offered_more", True))
+            return events + offer_choices(dispatcher, [h.entry for h in hits[:3]], text=replies.NEAREST)
+        return events + offer_staff(dispatcher, replies.NO_MATCH)
+
+
+class ActionYesNo(MadoguchiAction):
+    """はい／いいえ: to 「解決しましたか？」, to the choices, or to the offer of a person."""
+
+    def name(self) -> Text:
+        return "action_yes_no"
+
+    def act(self, dispatcher, tracker) -> List[EventType]:
+        yes = tracker.latest_message.get("intent", {}).get("name") == "affirm"
+        awaiting = tracker.get_slot("awaiting")
+        inquiry_id = tracker.get_slot("last_inquiry_id")
+
+        if awaiting == "feedback":
+            if inquiry_id:
+                records().record_feedback(int(inquiry_id), resolved=yes)
+            if yes:
+                dispatcher.utter_message(text=replies.GLAD)
+                return [SlotSet("awaiting", None)]
+            return self._not_solved(dispatcher, tracker)
+        if awaiting == "choice" and not yes:
+            if inquiry_id:
+                records().record_feedback(int(inquiry_id), resolved=False)
+            return self._not_solved(dispatcher, tracker)
+        if awaiting == "handoff_offer":
+            if yes:
+                return ActionHandoff().act(dispatcher, tracker)
+            dispatcher.utter_message(text=replies.DECLINED_STAFF)
+            return [SlotSet("awaiting", None)]
+        dispatcher.utter_message(text=replies.ANYTHING_ELSE)
+        return [SlotSet("awaiting", None)]
+
+    def _not_solved(self, dispatcher, tracker) -> List[EventType]:
+        """Other candidates once, then a person."""
+        if not tracker.get_slot("offered_more"):
+            shown = {tracker.get_slot("last_faq_id")}
+            if tracker.get_slot("awaiting") == "choice":
+                shown |= set((tracker.get_slot("candidates") or [])[:3])
+            others = [
+                entry for entry in (
+                    live_entry(faq_id) for faq_id in (tracker.get_slot("candidates") or [])
+                    if faq_id not in shown
+                ) if entry is not None
+            ][:3]
+            if others:
+                return [SlotSet("offered_more", True)] + offer_choices(
+                    dispatcher, others, text=replies.OTHER_CANDIDATES
+                )
+        return offer_staff(dispatcher, "申し訳ありません。")
+
+
+class ActionOutOfScope(MadoguchiAction):
+    def name(self) -> Text:
+        return "action_out_of_scope"
+
+    def act(self, dispatcher, tracker) -> List[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        records().log_inquiry(tracker.sender_id, text, "out_of_scope")
+        dispatcher.utter_message(
+            text=f"{replies.OUT_OF_SCOPE}市の手続きや施設についてのご質問でしたら、お気軽にどうぞ。",
+            buttons=[replies.TALK_TO_STAFF],
+        )
+        dispatcher.utter_message(json_message=replies.custom("no_match"))
+        return [SlotSet("awaiting", None)]
+
+
+class ActionHandoff(MadoguchiAction):
+    """In office hours: a ticket, and the bot stays quiet until staff release the conversation.
+    Outside them: when staff are back, and the resident may leave a message."""
+
+    def name(self) -> Text:
+        return "action_handoff"
+
+    def act(self, dispatcher, tracker) -> List[EventType]:
+        the_office = office()
+        department, transfer_phone = "", the_office.switchboard
+        last_faq_id = tracker.get_slot("last_faq_id")
+        if last_faq_id:
+            entry = live_entry(last_faq_id)
+            if entry is not None:
+                department, transfer_phone = entry.department, entry.phone or transfer_phone
+        if the_office.is_open():
+            ticket_id = records().open_ticket(
+                tracker.sender_id,
+                "handoff",
+                reason="resident asked for a person",
+                last_query=tracker.get_slot("last_query") or "",
+                candidates=tracker.get_slot("candidates") or [],
+                transcript=transcript(tracker),
+                department=department,
+                channel=channel_of(tracker),
+            )
+            dispatcher.utter_message(
+                text=f"職員におつなぎします。順番にご案内しますので、このままお待ちください。（受付番号 {ticket_id}）"
+            )
+            dispatcher.utter_message(
+                json_message=replies.custom(
+                    "handoff", ticket_id=ticket_id, transfer_phone=transfer_phone,
+                    in_hours=True, department=department,
+                )
+            )
+            return [SlotSet("awaiting", None), ConversationPaused()]
+        back_at = the_office.describe_next_opening()
+        dispatcher.utter_message(
+            text=(
+                f"ただいま受付時間外です。職員は{back_at}から対応します。"
+                "ご用件をお送りいただければ、担当者から折り返しご連絡します。"
+            )
+        )
+        dispatcher.utter_message(
+            json_message=replies.custom(
+                "after_hours", in_hours=False, back_at=back_at, transfer_phone=transfer_phone,
+                department=department,
+            )
+        )
+        return [SlotSet("awaiting", None), FollowupAction("message_form")]
+
+
+class ActionTakeMessage(MadoguchiAction):
+    """The message left outside office hours becomes a ticket."""
+
+    def name(self) -> Text:
+        return "action_take_message"
+
+    def act(self, dispatcher, tracker) -> List[EventType]:
+        from madoguchi.privacy import find_phone_number
+
+        message = tracker.get_slot("resident_message") or ""
+        last_faq_id = tracker.get_slot("last_faq_id")
+        department = ""
+        if last_faq_id:
+            entry = live_entry(last_faq_id)
+            department = entry.department if entry else ""
+        ticket_id = records().open_ticket(
+            tracker.sender_id,
+            "after_hours",
+            reason="message left outside office hours",
+            last_query=tracker.get_slot("last_query") or "",
+            candidates=tracker.get_slot("candidates") or [],
+            transcript=transcript(tracker),
+            message=message,
+            callback=find_phone_number(message) or "",
+            department=department,
+            channel=channel_of(tracker),
+        )
+        back_at = office().describe_next_opening()
+        if tracker.latest_message.get("intent", {}).get("name") == "emergency":
+            dispatcher.utter_message(response="utter_emergency")
+        dispatcher.utter_message(
+            text=f"承りました（受付番号 {ticket_id}）。{back_at}以降に、担当者からご連絡します。"
+        )
+        return [SlotSet("resident_message", None)]
+
+
+def warm_up() -> None:
+    """Loads the FAQ index and the database before the first resident waits for them."""
+    faq_service().search("住民票", top_k=1)
+    records()
+
+
+# rasa-sdk's Sanic imports this module in its manager process and again in the worker that
+# serves requests; only the worker needs the index (and the manager must not touch
+# multiprocessing's start method, which loading it does).
+if os.environ.get("MADOGUCHI_WARM_UP") == "1" and multiprocessing.current_process().name != "MainProcess":
+    warm_up()

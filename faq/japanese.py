@@ -29,6 +29,8 @@ class Morpheme:
     # Normalised forms of the short-unit (mode A) parts of a compound, with their POS;
     # filled only by morphemes(..., with_parts=True), empty when the word does not split.
     parts: Tuple[Tuple[str, str], ...] = ()
+    # Sudachi's reading (katakana); filled only by morphemes(..., with_reading=True).
+    reading: str = ""
 
     @property
     def is_content(self) -> bool:
@@ -45,15 +47,14 @@ def normalize_width(text: str) -> str:
 _KATA_START, _KATA_END = 0x30A1, 0x30F6  # ァ..ヶ; ヷ-ヺ have no hiragana twin
 
 
-def fold_kana(text: str) -> str:
-    """Katakana to hiragana and a trailing long-vowel mark dropped, for matching only.
-
-    ゴミ/ごみ and コンピュータ/コンピューター become one key. The result is not meant to be shown.
+def fold_kana(text: str, long_vowel: bool = True) -> str:
+    """Katakana to hiragana and (long_vowel) a trailing long-vowel mark dropped, for
+    matching only: ゴミ/ごみ and コンピュータ/コンピューター become one key. Not for display.
     """
     out = "".join(
         chr(ord(ch) - 0x60) if _KATA_START <= ord(ch) <= _KATA_END else ch for ch in text
     )
-    if len(out) > 2 and out[-1] in "ーｰ-":
+    if long_vowel and len(out) > 2 and out[-1] in "ーｰ-":
         out = out[:-1]
     return out
 
@@ -89,6 +90,7 @@ class JapaneseAnalyzer:
         self._dictionary = Dictionary(dict=dict_name)
         self._split_mode = split_mode.upper()
         self._local = threading.local()
+        self._pos_names: dict = {}  # POS id -> its first level (part_of_speech() is slow)
 
     def _tokenizer(self):
         tok = getattr(self._local, "tokenizer", None)
@@ -100,10 +102,13 @@ class JapaneseAnalyzer:
             self._local.tokenizer = tok
         return tok
 
-    def morphemes(self, text: Optional[str], with_parts: bool = False) -> List[Morpheme]:
+    def morphemes(
+        self, text: Optional[str], with_parts: bool = False, with_reading: bool = False
+    ) -> List[Morpheme]:
         if not text:
             return []
         tok = self._tokenizer()
+        pos_names = self._pos_names
         split_a = None
         if with_parts:
             from sudachipy import SplitMode
@@ -112,7 +117,10 @@ class JapaneseAnalyzer:
         out: List[Morpheme] = []
         for offset, piece in _chunks(text):
             for m in tok.tokenize(piece):
-                pos = m.part_of_speech()[0]
+                pos_id = m.part_of_speech_id()
+                pos = pos_names.get(pos_id)
+                if pos is None:
+                    pos = pos_names.setdefault(pos_id, m.part_of_speech()[0])
                 if pos == "空白":
                     continue
                 parts: Tuple[Tuple[str, str], ...] = ()
@@ -128,6 +136,7 @@ class JapaneseAnalyzer:
                         normalized=m.normalized_form(),
                         pos=pos,
                         parts=parts,
+                        reading=m.reading_form() if with_reading else "",
                     )
                 )
         return out

@@ -9,7 +9,7 @@ from typing import List, Optional
 
 def build_parser() -> argparse.ArgumentParser:
     from faq import cli as faq_cli
-    from madoguchi import launcher, training
+    from madoguchi import handoff, launcher, training
 
     parser = argparse.ArgumentParser(
         prog="madoguchi",
@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     launcher.register(sub)
     training.register(sub)
     faq_cli.register(sub)
+    handoff.register(sub)
     return parser
 
 

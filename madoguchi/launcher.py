@@ -14,6 +14,7 @@ from typing import Dict, List, Optional
 import httpx
 
 from madoguchi.settings import REPO_ROOT, Settings, load_settings
+from channels.banner import channels_banner
 from madoguchi.training import ensure_model, rasa_environment
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ class Stack:
         logs = settings.home / "logs"
         app_env = dict(os.environ)
         app_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), app_env.get("PYTHONPATH")]))
+        action_env = {**app_env, "MADOGUCHI_WARM_UP": "1"}
         self.services = [
             Service(
                 name="action server",
@@ -86,7 +88,7 @@ class Stack:
                     "--actions", "actions",
                     "--port", str(settings.action_port),
                 ],
-                env=app_env,
+                env=action_env,
                 health_url=f"http://127.0.0.1:{settings.action_port}/health",
                 log_path=logs / "actions.log",
             ),
@@ -104,6 +106,17 @@ class Stack:
                 env=rasa_environment(settings),
                 health_url=f"http://127.0.0.1:{settings.rasa_port}/webhooks/rest/",
                 log_path=logs / "rasa.log",
+            ),
+            Service(
+                name="gateway (LINE, phone, web chat)",
+                command=[
+                    sys.executable, "-m", "channels",
+                    "--host", settings.host,
+                    "--port", str(settings.app_port),
+                ],
+                env=app_env,
+                health_url=f"http://127.0.0.1:{settings.app_port}/health",
+                log_path=logs / "gateway.log",
             ),
         ]
 
@@ -181,7 +194,8 @@ def _cmd_run(args) -> int:
         f"  Rasa REST channel : {rest}\n"
         f"  Action server     : http://127.0.0.1:{settings.action_port}/health\n"
         f"  Logs              : {settings.home / 'logs'}\n"
-        "  Try it:\n"
+        + channels_banner(settings)
+        + "  Try it:\n"
         f"    curl -s {rest} -H 'Content-Type: application/json' "
         "-d '{\"sender\": \"demo\", \"message\": \"こんにちは\"}'\n",
         flush=True,

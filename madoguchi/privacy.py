@@ -19,6 +19,15 @@ _PATTERNS = [
 ]
 
 
+_PHONE = _PATTERNS[2][0]
+
+
+def find_phone_number(text: str) -> str:
+    """The first phone number in the text (for a call back), or ""."""
+    match = _PHONE.search(text or "")
+    return match.group(0) if match else ""
+
+
 def mask_pii(text: str) -> str:
     if not text:
         return text

@@ -55,6 +55,7 @@ class Settings:
         return {
             "MADOGUCHI_ACTION_URL": _env("MADOGUCHI_ACTION_URL", self.action_url),
             "MADOGUCHI_TRACKER_URL": self.tracker_url,
+            "MADOGUCHI_DB_URL": self.db_url,  # the REST channel records tickets there
             "MADOGUCHI_LOCK_STORE": self.lock_store,
             "MADOGUCHI_REDIS_HOST": self.redis_host,
             "MADOGUCHI_REDIS_PORT": str(self.redis_port),

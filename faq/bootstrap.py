@@ -1,0 +1,30 @@
+"""First start of an installation: database, sample FAQ, embedding model and index."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+SAMPLE_FAQ = Path(__file__).resolve().parent / "data" / "sample_faq.csv"
+
+
+def prepare_faq(settings) -> None:
+    """Migrates the database, loads the sample FAQ into an empty one, and brings the index up to date."""
+    from faq.csvio import import_csv
+    from faq.service import FaqService
+    from faq.store import FaqStore
+
+    store = FaqStore(settings.db_url)
+    try:
+        if store.count() == 0:
+            report = import_csv(store, SAMPLE_FAQ, by="sample-data")
+            log.info("Loaded the sample FAQ: %s", report.summary())
+    finally:
+        store.close()
+    if not (settings.embedding_model / "modules.json").exists():
+        from faq.e5_convert import build_model
+
+        build_model(settings.embedding_model)
+    with FaqService.from_settings(settings) as service:
+        service.refresh(force=True)

