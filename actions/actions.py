@@ -282,12 +282,9 @@ class ActionHandoff(MadoguchiAction):
 
     def act(self, dispatcher, tracker) -> List[EventType]:
         the_office = office()
-        department, transfer_phone = "", the_office.switchboard
-        last_faq_id = tracker.get_slot("last_faq_id")
-        if last_faq_id:
-            entry = live_entry(last_faq_id)
-            if entry is not None:
-                department, transfer_phone = entry.department, entry.phone or transfer_phone
+        entry = live_entry(tracker.get_slot("last_faq_id"))
+        department = entry.department if entry else ""
+        transfer_phone = (entry.phone if entry else "") or the_office.switchboard
         if the_office.is_open():
             ticket_id = records().open_ticket(
                 tracker.sender_id,
@@ -335,11 +332,7 @@ class ActionTakeMessage(MadoguchiAction):
         from madoguchi.privacy import find_phone_number
 
         message = tracker.get_slot("resident_message") or ""
-        last_faq_id = tracker.get_slot("last_faq_id")
-        department = ""
-        if last_faq_id:
-            entry = live_entry(last_faq_id)
-            department = entry.department if entry else ""
+        entry = live_entry(tracker.get_slot("last_faq_id"))
         ticket_id = records().open_ticket(
             tracker.sender_id,
             "after_hours",
@@ -349,7 +342,7 @@ class ActionTakeMessage(MadoguchiAction):
             transcript=transcript(tracker),
             message=message,
             callback=find_phone_number(message) or "",
-            department=department,
+            department=entry.department if entry else "",
             channel=channel_of(tracker),
         )
         back_at = office().describe_next_opening()

@@ -21,7 +21,7 @@ from faq.evaluation import (
     ranking_metrics,
 )
 from faq.index import _rrf
-from faq.service import FaqService, decide, decision_features
+from faq.service import FaqService, decide
 
 log = logging.getLogger(__name__)
 

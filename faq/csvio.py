@@ -14,27 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Dict, List, Optional, Sequence, Tuple, Union
 
-from faq.entry import FaqEntry, format_datetime, normalize_fields, validate
+from faq.entry import EDITABLE_FIELDS, FaqEntry, format_datetime, normalize_fields, validate
 from faq.store import ConflictError, FaqError, FaqStore, ValidationError
 
-EXPORT_COLUMNS = (
-    "id",
-    "question",
-    "alternatives",
-    "answer",
-    "short_answer",
-    "category",
-    "department",
-    "phone",
-    "url",
-    "keywords",
-    "publish_start",
-    "publish_end",
-    "status",
-    "version",
-    "updated_by",
-    "updated_at",
-)
+EXPORT_COLUMNS = ("id", *EDITABLE_FIELDS, "version", "updated_by", "updated_at")
 REQUIRED_COLUMNS = ("id", "question", "answer")
 _READ_ONLY = {"updated_by", "updated_at", "created_at"}
 

