@@ -24,3 +24,5 @@ def setup_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # faiss logs each CPU-specific build it does not find; only the outcome matters.
+    logging.getLogger("faiss.loader").setLevel(max(level, logging.WARNING))
