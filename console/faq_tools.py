@@ -9,6 +9,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from markupsafe import Markup, escape
 
+from faq.csvio import entry_text_fields
 from faq.entry import EDITABLE_FIELDS, FaqEntry, format_datetime, utcnow
 
 FIELD_LABELS = {
@@ -96,21 +97,7 @@ def form_values(entry: Optional[FaqEntry]) -> Dict[str, str]:
     """An entry as the edit form's text fields (lists one per line, dates in Japan time)."""
     if entry is None:
         return {name: "" for name in ("id", *EDITABLE_FIELDS)} | {"status": "draft"}
-    return {
-        "id": entry.id,
-        "question": entry.question,
-        "alternatives": "\n".join(entry.alternatives),
-        "answer": entry.answer,
-        "short_answer": entry.short_answer,
-        "category": entry.category,
-        "department": entry.department,
-        "phone": entry.phone,
-        "url": entry.url,
-        "keywords": "\n".join(entry.keywords),
-        "publish_start": format_datetime(entry.publish_start),
-        "publish_end": format_datetime(entry.publish_end, end=True),
-        "status": entry.status,
-    }
+    return entry_text_fields(entry, list_separator="\n")
 
 
 FORM_FIELDS = ("question", "alternatives", "answer", "short_answer", "category", "department", "phone", "url",

@@ -294,21 +294,28 @@ def _get_many(store: FaqStore, ids: Sequence[str]) -> List[FaqEntry]:
     return out
 
 
-def entry_row(entry: FaqEntry) -> List[str]:
-    values = {
+def entry_text_fields(entry: FaqEntry, list_separator: str = "|") -> Dict[str, str]:
+    """An entry's fields as text, as staff read and write them (CSV cells, the console's form)."""
+    return {
         "id": entry.id,
         "question": entry.question,
-        "alternatives": "|".join(entry.alternatives),
+        "alternatives": list_separator.join(entry.alternatives),
         "answer": entry.answer,
         "short_answer": entry.short_answer,
         "category": entry.category,
         "department": entry.department,
         "phone": entry.phone,
         "url": entry.url,
-        "keywords": "|".join(entry.keywords),
+        "keywords": list_separator.join(entry.keywords),
         "publish_start": format_datetime(entry.publish_start),
         "publish_end": format_datetime(entry.publish_end, end=True),
         "status": entry.status,
+    }
+
+
+def entry_row(entry: FaqEntry) -> List[str]:
+    values = {
+        **entry_text_fields(entry),
         "version": str(entry.version),
         "updated_by": entry.updated_by,
         "updated_at": format_datetime(entry.updated_at) if entry.updated_at else "",
