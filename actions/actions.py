@@ -86,6 +86,18 @@ def office_hours_text() -> str:
     return office().describe_hours()
 
 
+def open_ticket_for(tracker: Tracker, kind: str, *, reason: str, **fields: Any) -> int:
+    """A ticket for staff with what the conversation knows: last query, candidates, transcript."""
+    values: Dict[str, Any] = {
+        "last_query": tracker.get_slot("last_query") or "",
+        "candidates": tracker.get_slot("candidates") or [],
+        "transcript": transcript(tracker),
+        "channel": channel_of(tracker),
+    }
+    values.update(fields)
+    return records().open_ticket(tracker.sender_id, kind, reason=reason, **values)
+
+
 def open_error_ticket(tracker: Tracker, reason: str) -> None:
     try:
         records().open_ticket(
@@ -286,15 +298,8 @@ class ActionHandoff(MadoguchiAction):
         department = entry.department if entry else ""
         transfer_phone = (entry.phone if entry else "") or the_office.switchboard
         if the_office.is_open():
-            ticket_id = records().open_ticket(
-                tracker.sender_id,
-                "handoff",
-                reason="resident asked for a person",
-                last_query=tracker.get_slot("last_query") or "",
-                candidates=tracker.get_slot("candidates") or [],
-                transcript=transcript(tracker),
-                department=department,
-                channel=channel_of(tracker),
+            ticket_id = open_ticket_for(
+                tracker, "handoff", reason="resident asked for a person", department=department
             )
             dispatcher.utter_message(
                 text=f"職員におつなぎします。順番にご案内しますので、このままお待ちください。（受付番号 {ticket_id}）"
@@ -333,17 +338,13 @@ class ActionTakeMessage(MadoguchiAction):
 
         message = tracker.get_slot("resident_message") or ""
         entry = live_entry(tracker.get_slot("last_faq_id"))
-        ticket_id = records().open_ticket(
-            tracker.sender_id,
+        ticket_id = open_ticket_for(
+            tracker,
             "after_hours",
             reason="message left outside office hours",
-            last_query=tracker.get_slot("last_query") or "",
-            candidates=tracker.get_slot("candidates") or [],
-            transcript=transcript(tracker),
             message=message,
             callback=find_phone_number(message) or "",
             department=entry.department if entry else "",
-            channel=channel_of(tracker),
         )
         back_at = office().describe_next_opening()
         if tracker.latest_message.get("intent", {}).get("name") == "emergency":
