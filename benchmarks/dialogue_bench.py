@@ -1,6 +1,6 @@
 """Turn latency through the REST channel (Rasa + action server + FAQ search) at 2,000 FAQ entries,
 and sustained turns per second with 20 concurrent conversations.
-Figures go to benchmarks/results/dialogue.{json,md}.
+Figures go to benchmarks/results/dialogue.{json,md} (dialogue_N_rasa_workers.* with --rasa-workers N).
 
     .venv/bin/python -m benchmarks.dialogue_bench [--entries 2000] [--seconds 60] [--concurrency 20]
 """
@@ -122,6 +122,8 @@ def main(argv: Sequence[str] = None) -> int:
     parser.add_argument("--turns", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--rasa-workers", type=int, default=1,
+                        help="Rasa server processes (more than 1 uses the Redis lock store on 127.0.0.1)")
     parser.add_argument("--think", default="2,6",
                         help="seconds a resident takes to read and type, as MIN,MAX (default 2,6)")
     args = parser.parse_args(argv)
@@ -135,11 +137,15 @@ def main(argv: Sequence[str] = None) -> int:
 
     model = ensure_model()
     embedding_model = str(load_settings().embedding_model)
+    nlu_embedding_model = str(load_settings().nlu_embedding_model)
     with tempfile.TemporaryDirectory() as home:
         os.environ.update(
             {
                 "MADOGUCHI_HOME": home,
                 "MADOGUCHI_EMBEDDING_MODEL": embedding_model,
+                "MADOGUCHI_NLU_EMBEDDING_MODEL": nlu_embedding_model,
+                "MADOGUCHI_RASA_WORKERS": str(args.rasa_workers),
+                "MADOGUCHI_LOCK_STORE": "redis" if args.rasa_workers > 1 else "in_memory",
                 "MADOGUCHI_RASA_PORT": str(_free_port()),
                 "MADOGUCHI_ACTION_PORT": str(_free_port()),
                 "MADOGUCHI_APP_PORT": str(_free_port()),
@@ -167,6 +173,9 @@ def main(argv: Sequence[str] = None) -> int:
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "faq_entries": args.entries,
+        "rasa_workers": args.rasa_workers,
+        "stores": "SQLite (WAL) tracker and app database, "
+                  + ("Redis lock store" if args.rasa_workers > 1 else "in-memory lock store"),
         "single_turn_confident_answer": single,
         "concurrent": load,
         "stress_no_think_time": stress,
@@ -178,11 +187,13 @@ def main(argv: Sequence[str] = None) -> int:
         },
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "dialogue.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    stem = "dialogue" if args.rasa_workers == 1 else f"dialogue_{args.rasa_workers}_rasa_workers"
+    (RESULTS / f"{stem}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     lines = [
         "# Dialogue benchmark (REST channel → Rasa → action server → FAQ search)",
         "",
-        f"{result['date']} · {result['machine']} · {args.entries} FAQ entries",
+        f"{result['date']} · {result['machine']} · {args.entries} FAQ entries · "
+        f"{args.rasa_workers} Rasa server process{'es' if args.rasa_workers > 1 else ''} · {result['stores']}",
         "",
         "| measure | turns | errors | p50 (ms) | p95 (ms) | max (ms) | turns/s |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -204,7 +215,7 @@ def main(argv: Sequence[str] = None) -> int:
         "Each turn is a dev-set question in its own conversation turn; a turn counts as an error when "
         "the HTTP call fails or the bot answers with its failure message.",
     ]
-    (RESULTS / "dialogue.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (RESULTS / f"{stem}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
     return 0
 

@@ -263,7 +263,8 @@ def write_markdown(result: Dict[str, Any], path: Path) -> None:
         "# FAQ search benchmark",
         "",
         f"Run {result['started_at']} on {result['machine']['cpus']} CPUs ({result['machine']['platform']}),"
-        f" model `{result['model']}`{' — quick mode' if result['quick'] else ''}.",
+        f" model `{result['model']}`{' — quick mode' if result['quick'] else ''}; FAQ entries encoded"
+        f" by torch ({result.get('passage_precision', '?')}), queries by {result.get('query_runtime', '?')}.",
         "",
     ]
     if q:
@@ -358,6 +359,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "started_at": started.isoformat(timespec="seconds"),
         "quick": args.quick,
         "model": str(model),
+        "passage_precision": getattr(encoder, "precision", "?"),
+        "query_runtime": getattr(encoder, "query_runtime", "?"),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                     "python": platform.python_version()},
         "sample_entries": len(sample),

@@ -37,6 +37,8 @@ def run(folds: int) -> dict:
         )
         seconds = time.monotonic() - started
         report = json.loads((Path(out) / "intent_report.json").read_text(encoding="utf-8"))
+        errors_file = Path(out) / "intent_errors.json"
+        errors = json.loads(errors_file.read_text(encoding="utf-8")) if errors_file.is_file() else []
     intents = {
         name: {
             "f1": round(values["f1-score"], 4),
@@ -59,7 +61,18 @@ def run(folds: int) -> dict:
         "target_min_f1": TARGET_F1,
         "intents": intents,
         "below_target": [name for name, v in intents.items() if v["f1"] < TARGET_F1],
+        "confusions": _confusions(errors),
     }
+
+
+def _confusions(errors: list, top: int = 12) -> list:
+    """The most frequent (true -> predicted) pairs among the misses, with example texts."""
+    pairs: dict = {}
+    for e in errors:
+        key = (e["intent"], e["intent_prediction"]["name"] or "none")
+        pairs.setdefault(key, []).append(e["text"])
+    ranked = sorted(pairs.items(), key=lambda kv: -len(kv[1]))[:top]
+    return [{"intent": i, "predicted": p, "count": len(t), "examples": t[:3]} for (i, p), t in ranked]
 
 
 def write(result: dict) -> None:
@@ -78,6 +91,11 @@ def write(result: dict) -> None:
         lines.append(f"| {name} | {v['f1']:.3f} | {v['precision']:.3f} | {v['recall']:.3f} | {v['support']} |")
     lines += ["", f"Target: every intent F1 ≥ {result['target_min_f1']}. Below target: "
               + (", ".join(result["below_target"]) or "none") + "."]
+    lines += ["", "Most frequent misses (nlu_fallback: confidence under the FallbackClassifier's "
+              "threshold, which the dialogue sends to FAQ search):", "",
+              "| intent | predicted | count | examples |", "| --- | --- | ---: | --- |"]
+    for c in result.get("confusions", []):
+        lines.append(f"| {c['intent']} | {c['predicted']} | {c['count']} | {' / '.join(c['examples'])} |")
     (RESULTS / "nlu_cv.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

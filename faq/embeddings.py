@@ -41,6 +41,18 @@ if "huggingface_hub" in sys.modules:  # imported before us: flip the already-rea
 _PRECISIONS = {"float32", "bfloat16"}
 
 
+def clean_text(text, max_chars: int) -> str:
+    """Any value -> text a tokenizer takes: at most max_chars, no lone surrogates or NULs."""
+    if text is None:
+        text = ""
+    elif not isinstance(text, str):
+        text = str(text)
+    if len(text) > max_chars:
+        text = text[:max_chars]
+    text = _SURROGATES.sub("\ufffd", text)  # lone surrogates cannot be UTF-8 encoded
+    return text.replace("\x00", " ")
+
+
 @contextlib.contextmanager
 def _quiet_progress_bars():
     """Hide transformers' "Loading weights" bar while loading."""
@@ -146,11 +158,11 @@ class Encoder:
     bf16 matmul (AMX / AVX512-BF16, ~3x faster, cosine >= 0.9999 vs float32), else float32.
     The resolved value is in ``self.precision`` and part of ``fingerprint``.
     ``num_threads`` defaults to ``default_num_threads()`` (cores - 1, at least 1).
-    ``query_runtime``: "auto" (default) encodes short inputs (a few texts, i.e. queries) with
-    ONNX Runtime when it is installed and agrees with torch (``faq.onnx_query``), "torch" never.
+    ``encode`` runs torch (FAQ entries, batches); ``encode_queries`` runs the query runtime:
+    ``query_runtime`` "auto" (default) is the int8 ONNX export (``faq.onnx_query``),
+    "onnx-float32" the float32 one, "torch" torch; an export that is missing ONNX Runtime or
+    disagrees with torch falls back to torch. The resolved value is in ``self.query_runtime``.
     """
-
-    ONNX_MAX_TEXTS = 4
 
     def __init__(self, model_path: str | Path = DEFAULT_MODEL_DIR, prefix: str = "query: ",
                  batch_size: int = DEFAULT_BATCH_SIZE, device: str = "cpu", *,
@@ -197,15 +209,18 @@ class Encoder:
         self.dim: int = int(dim)
         self._model_fingerprint: str | None = None
         self._onnx = None
-        if query_runtime not in ("auto", "torch"):
-            raise ValueError("query_runtime must be 'auto' or 'torch'")
-        if query_runtime == "auto" and device == "cpu":
+        if query_runtime not in ("auto", "onnx-float32", "torch"):
+            raise ValueError("query_runtime must be 'auto', 'onnx-float32' or 'torch'")
+        if query_runtime != "torch" and device == "cpu":
             from faq import onnx_query
 
+            int8 = query_runtime == "auto"
             self._onnx = onnx_query.load(self.model, self.model_path, self.model_fingerprint,
                                          lambda texts: self._raw_encode(texts, False),
-                                         threads=num_threads or default_num_threads())
-        self.query_runtime = "onnx" if self._onnx is not None else "torch"
+                                         threads=num_threads or default_num_threads(), int8=int8)
+            if self._onnx is not None:
+                query_runtime = "onnx-int8" if int8 else "onnx-float32"
+        self.query_runtime = query_runtime if self._onnx is not None else "torch"
 
     # -- fingerprints -------------------------------------------------------------------
     @property
@@ -227,14 +242,7 @@ class Encoder:
 
     # -- encoding -----------------------------------------------------------------------
     def _clean(self, text) -> str:
-        if text is None:
-            text = ""
-        elif not isinstance(text, str):
-            text = str(text)
-        if len(text) > self._max_chars:
-            text = text[:self._max_chars]
-        text = _SURROGATES.sub("\ufffd", text)  # lone surrogates cannot be UTF-8 encoded
-        return self.prefix + text.replace("\x00", " ")
+        return self.prefix + clean_text(text, self._max_chars)
 
     def _raw_encode(self, texts: list[str], show_progress: bool) -> np.ndarray:
         with self._lock, self._torch.inference_mode():
@@ -244,21 +252,33 @@ class Encoder:
             out = out.float().numpy()
         return np.asarray(out, dtype=np.float32).reshape(len(texts), -1)
 
-    def encode(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
-        """float32 array (len(texts), dim), rows L2-normalised; never raises on odd text."""
+    def _items(self, texts: Sequence[str]) -> list[str]:
         if isinstance(texts, str):
             texts = [texts]
-        items = [self._clean(t) for t in texts]
-        if not items:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        if self._onnx is not None and len(items) <= self.ONNX_MAX_TEXTS:
-            vecs = self._onnx.encode(items)
-        else:
-            vecs = self._raw_encode(items, show_progress)
+        return [self._clean(t) for t in texts]
+
+    @staticmethod
+    def _normalized(vecs: np.ndarray) -> np.ndarray:
         vecs = np.nan_to_num(vecs, nan=0.0, posinf=0.0, neginf=0.0)
         norms = np.linalg.norm(vecs, axis=1, keepdims=True)
         vecs /= np.maximum(norms, 1e-12)
         return vecs.astype(np.float32, copy=False)
+
+    def encode(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
+        """float32 array (len(texts), dim) from torch, rows L2-normalised; never raises on odd text."""
+        items = self._items(texts)
+        if not items:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._normalized(self._raw_encode(items, show_progress))
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """As ``encode``, on the query runtime (int8 ONNX by default)."""
+        if self._onnx is None:
+            return self.encode(texts)
+        items = self._items(texts)
+        if not items:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._normalized(self._onnx.encode(items))
 
     def __repr__(self) -> str:
         return (f"Encoder({str(self.model_path)!r}, prefix={self.prefix!r}, dim={self.dim}, "

@@ -337,10 +337,14 @@ class SearchIndex:
             return None
         return ix.query_prefix + dense_text
 
+    def _encode_queries(self, texts: List[str]) -> np.ndarray:
+        """The encoder's query runtime where it has one (faq.embeddings.Encoder.encode_queries)."""
+        return getattr(self.encoder, "encode_queries", self.encoder.encode)(texts)
+
     def encode_query(self, dense_text: Optional[str]) -> Optional[np.ndarray]:
         if dense_text is None:
             return None
-        vec = self.encoder.encode([dense_text])
+        vec = self._encode_queries([dense_text])
         return np.ascontiguousarray(vec, dtype=np.float32).reshape(1, -1)
 
     def prepare_many(self, texts: Sequence[str]) -> List[Tuple[Analysis, Optional[np.ndarray]]]:
@@ -356,7 +360,7 @@ class SearchIndex:
                 where.append(len(out) - 1)
                 dense_texts.append(dense_text)
         if dense_texts:
-            vecs = self.encoder.encode(dense_texts)
+            vecs = self._encode_queries(dense_texts)
             for i, vec in zip(where, vecs):
                 out[i] = (out[i][0], np.ascontiguousarray(vec, dtype=np.float32).reshape(1, -1))
         return out

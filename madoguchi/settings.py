@@ -13,6 +13,17 @@ def _env(name: str, default: str) -> str:
     return value or default
 
 
+def _workers(lock_store: str) -> int:
+    raw = _env("MADOGUCHI_RASA_WORKERS", "1")
+    if not raw.isdigit() or int(raw) < 1:
+        raise SystemExit(f"MADOGUCHI_RASA_WORKERS must be a whole number from 1, got {raw!r}")
+    if int(raw) > 1 and lock_store != "redis":
+        raise SystemExit(
+            "MADOGUCHI_RASA_WORKERS > 1 needs MADOGUCHI_LOCK_STORE=redis: the Rasa workers must not "
+            "handle the same conversation at once")
+    return int(raw)
+
+
 def _port(name: str, default: int) -> int:
     raw = _env(name, str(default))
     try:
@@ -30,6 +41,7 @@ class Settings:
     db_url: str
     tracker_url: str
     embedding_model: Path
+    nlu_embedding_model: Path
     index_dir: Path
     models_dir: Path
     rasa_port: int
@@ -38,6 +50,7 @@ class Settings:
     host: str
     rasa_bin: Path
     lock_store: str
+    rasa_workers: int
     redis_host: str
     redis_port: int
     extra: dict = field(default_factory=dict)
@@ -56,7 +69,9 @@ class Settings:
             "MADOGUCHI_ACTION_URL": _env("MADOGUCHI_ACTION_URL", self.action_url),
             "MADOGUCHI_TRACKER_URL": self.tracker_url,
             "MADOGUCHI_DB_URL": self.db_url,  # the REST channel records tickets there
+            "MADOGUCHI_NLU_EMBEDDING_MODEL": str(self.nlu_embedding_model),  # bot/embedding_featurizer.py
             "MADOGUCHI_LOCK_STORE": self.lock_store,
+            "SANIC_WORKERS": str(self.rasa_workers),  # Rasa's own variable
             "MADOGUCHI_REDIS_HOST": self.redis_host,
             "MADOGUCHI_REDIS_PORT": str(self.redis_port),
         }
@@ -71,6 +86,9 @@ def load_settings() -> Settings:
         embedding_model=Path(
             _env("MADOGUCHI_EMBEDDING_MODEL", str(home / "models" / "multilingual-e5-small"))
         ),
+        nlu_embedding_model=Path(
+            _env("MADOGUCHI_NLU_EMBEDDING_MODEL", str(home / "models" / "multilingual-e5-small"))
+        ),
         index_dir=Path(_env("MADOGUCHI_INDEX_DIR", str(home / "index"))),
         models_dir=Path(_env("MADOGUCHI_RASA_MODELS", str(REPO_ROOT / "models"))),
         rasa_port=_port("MADOGUCHI_RASA_PORT", 5005),
@@ -79,6 +97,7 @@ def load_settings() -> Settings:
         host=_env("MADOGUCHI_HOST", "127.0.0.1"),
         rasa_bin=Path(_env("MADOGUCHI_RASA_BIN", str(REPO_ROOT / ".venv-rasa" / "bin" / "rasa"))),
         lock_store=_env("MADOGUCHI_LOCK_STORE", "in_memory"),
+        rasa_workers=_workers(_env("MADOGUCHI_LOCK_STORE", "in_memory")),
         redis_host=_env("MADOGUCHI_REDIS_HOST", "127.0.0.1"),
         redis_port=_port("MADOGUCHI_REDIS_PORT", 6379),
     )

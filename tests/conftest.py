@@ -22,6 +22,7 @@ _ISOLATED = (
     "MADOGUCHI_APP_PORT",
     "MADOGUCHI_ACTION_URL",
     "MADOGUCHI_EMBEDDING_MODEL",
+    "MADOGUCHI_NLU_EMBEDDING_MODEL",
     "MADOGUCHI_OFFICE",
     "MADOGUCHI_ACTION_TIMEOUT",
 )
@@ -53,6 +54,7 @@ def rasa_model() -> Path:
 def installation(tmp_path_factory, shared_embedding_model) -> Iterator[dict]:
     """Environment of a fresh installation in a temporary home with the sample data."""
     home = tmp_path_factory.mktemp("home")
+    nlu_model = load_settings().nlu_embedding_model  # made by setup, as the Rasa model was trained with it
     saved = {name: os.environ.get(name) for name in _ISOLATED}
     office = home / "office.yml"
     office.write_text(ALWAYS_OPEN, encoding="utf-8")
@@ -62,6 +64,7 @@ def installation(tmp_path_factory, shared_embedding_model) -> Iterator[dict]:
             "MADOGUCHI_OFFICE": str(office),
             "MADOGUCHI_ACTION_TIMEOUT": "5",
             "MADOGUCHI_EMBEDDING_MODEL": str(shared_embedding_model),
+            "MADOGUCHI_NLU_EMBEDDING_MODEL": str(nlu_model),
             "MADOGUCHI_RASA_PORT": str(free_port()),
             "MADOGUCHI_ACTION_PORT": str(free_port()),
             "MADOGUCHI_APP_PORT": str(free_port()),

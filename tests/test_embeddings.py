@@ -293,17 +293,28 @@ def test_bfloat16_close_to_float32(encoder, model_dir):
     assert auto.precision in ("float32", "bfloat16")
 
 
-def test_short_queries_run_on_onnx_with_torch_vectors(encoder, model_dir):
-    """Queries (a few texts) go through ONNX Runtime; the vectors are torch float32's."""
-    assert encoder.query_runtime == "onnx"
+def test_queries_run_on_int8_onnx_close_to_torch(encoder, model_dir):
+    """Queries go through ONNX Runtime: the int8 export by default, within 0.99 cosine of
+    torch float32; the float32 export on request, with torch's vectors."""
+    assert encoder.query_runtime == "onnx-int8"
     on_torch = Encoder(model_dir, precision="float32", query_runtime="torch")
-    assert on_torch.query_runtime == "torch"
-    for text in TOKEN_TEXTS:
-        a, b = encoder.encode([text])[0], on_torch.encode([text])[0]
-        assert float(a @ b) >= 0.9999, text[:40]
-    batch = TOKEN_TEXTS[2:6]  # padded together
-    sims = (encoder.encode(batch) * on_torch.encode(batch)).sum(axis=1)
-    assert sims.min() >= 0.9999, sims
+    float_onnx = Encoder(model_dir, precision="float32", query_runtime="onnx-float32")
+    assert on_torch.query_runtime == "torch" and float_onnx.query_runtime == "onnx-float32"
+    texts = PARAPHRASES + FAQ_QUESTIONS + TOKEN_TEXTS
+    natural = len(PARAPHRASES + FAQ_QUESTIONS)
+    want = on_torch.encode(texts)
+    for runtime, floor, odd_floor in ((encoder, 0.99, 0.9), (float_onnx, 0.9999, 0.9999)):
+        # odd_floor: TOKEN_TEXTS has text like "<s>injected</s> <mask>" (int8: 0.94)
+        one_by_one = np.vstack([runtime.encode_queries([t]) for t in texts])
+        batched = runtime.encode_queries(texts)
+        np.testing.assert_allclose(batched, one_by_one, atol=1e-6)  # a query's vector is its own
+        sims = (batched * want).sum(axis=1)
+        assert sims[:natural].min() >= floor, runtime.query_runtime
+        assert sims[natural:].min() >= odd_floor, runtime.query_runtime
+    np.testing.assert_allclose(on_torch.encode_queries(texts[:3]), want[:3], atol=1e-5)  # torch: encode
+    # int8 queries still find the right FAQ question
+    sims = encoder.encode_queries(PARAPHRASES) @ on_torch.encode(FAQ_QUESTIONS).T
+    assert list(sims.argmax(axis=1)) == list(range(len(PARAPHRASES)))
 
 
 def test_broken_onnx_export_falls_back_to_torch(model_dir, tmp_path, monkeypatch, caplog):
@@ -311,12 +322,12 @@ def test_broken_onnx_export_falls_back_to_torch(model_dir, tmp_path, monkeypatch
 
     broken = tmp_path / "broken.onnx"
     broken.write_bytes(b"not a model")
-    monkeypatch.setattr(onnx_query, "cache_path", lambda *_: broken)
+    monkeypatch.setattr(onnx_query, "cache_path", lambda *_, **__: broken)
     with caplog.at_level("WARNING", logger="faq.onnx_query"):
         enc = Encoder(model_dir, precision="float32")
     assert enc.query_runtime == "torch"
     assert "queries use torch" in caplog.text
-    v = enc.encode(["住民票はどこで取れますか"])
+    v = enc.encode_queries(["住民票はどこで取れますか"])
     assert v.shape == (1, 384) and abs(float(np.linalg.norm(v)) - 1.0) < 1e-5
 
 
@@ -365,10 +376,11 @@ def test_other_sentence_transformers_folder(tmp_path):
     assert v.shape == (4, 32) and np.isfinite(v).all()
     np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
     # CLS pooling through ONNX Runtime gives torch's vectors
-    assert enc.query_runtime == "onnx"
-    on_torch = Encoder(folder, prefix="", batch_size=2, query_runtime="torch")
-    w = on_torch.encode(["住民票 a", "", "ごみ b " * 500, "😀"])
+    assert enc.query_runtime == "onnx-int8"
+    float_onnx = Encoder(folder, prefix="", batch_size=2, query_runtime="onnx-float32")
+    w = float_onnx.encode_queries(["住民票 a", "", "ごみ b " * 500, "😀"])
     assert (v * w).sum(axis=1).min() >= 0.9999
+    assert (v * enc.encode_queries(["住民票 a", "", "ごみ b " * 500, "😀"])).sum(axis=1).min() >= 0.99
     assert enc.model_fingerprint.startswith("files:")
 
 

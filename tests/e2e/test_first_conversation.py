@@ -30,3 +30,17 @@ def test_emergency_answers_only_119_and_110(conversation, domain_texts, message)
     assert reply == domain_texts["utter_emergency"]
     assert "119" in reply[0] and "110" in reply[0]
     assert conversation.slot("last_faq_id") is None
+
+
+def test_conversations_are_stored_in_sqlite_in_wal_mode(conversation):
+    """endpoints.yml names bot.tracker_store.MadoguchiTrackerStore; on a bad name Rasa would
+    silently keep conversations in memory only."""
+    import sqlite3
+
+    conversation.say("こんにちは")
+    url = conversation.settings.tracker_url
+    assert url.startswith("sqlite:///")
+    with sqlite3.connect(url[len("sqlite:///"):]) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        stored = db.execute("SELECT count(*) FROM events WHERE sender_id = ?", (conversation.sender,)).fetchone()[0]
+    assert stored >= 3  # session start, the message, the greeting

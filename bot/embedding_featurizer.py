@@ -1,0 +1,89 @@
+"""Sentence embeddings of the resident's message as dense features for DIET.
+
+Word and character n-grams tell 「今日の天気は？」 and 「今日のごみの日は？」 apart only by the words
+seen in training; a multilingual sentence embedding carries their meaning, so a topic the NLU
+data never showed (競馬, 占い …) still lands near out_of_scope. The model is the FAQ search's
+own multilingual-e5-small, run from its int8 ONNX export (faq.onnx_query) with ONNX Runtime:
+no torch or transformers in the Rasa environment, about 5 ms a message on one core.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.nlu.tokenizers.tokenizer import Tokenizer
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from faq import onnx_query
+from faq.embeddings import clean_text, model_fingerprint
+
+MODEL_ENV = "MADOGUCHI_NLU_EMBEDDING_MODEL"
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "var" / "models" / "multilingual-e5-small"
+
+
+def model_dir() -> Path:
+    return Path(os.environ.get(MODEL_ENV) or DEFAULT_MODEL).expanduser().resolve()
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
+class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
+    @classmethod
+    def required_components(cls) -> List[type]:
+        return [Tokenizer]
+
+    @staticmethod
+    def required_packages() -> List[Text]:
+        return ["onnxruntime", "tokenizers"]
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {**DenseFeaturizer.get_default_config(), "prefix": "query: ", "scale": 1.0}
+
+    @classmethod
+    def validate_config(cls, config: Dict[Text, Any]) -> None:
+        pass
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "SentenceEmbeddingFeaturizer":
+        return cls(execution_context.node_name, config)
+
+    def __init__(self, name: Text, config: Dict[Text, Any]) -> None:
+        super().__init__(name, config)
+        folder = model_dir()
+        onnx_file = onnx_query.cache_path(folder, model_fingerprint(folder), int8=True)
+        if not onnx_file.is_file():
+            raise FileNotFoundError(
+                f"the NLU needs the ONNX export of {folder} ({onnx_file}); run `make setup` "
+                f"(python -m faq.e5_convert and python -m faq.onnx_query)")
+        self._encoder = onnx_query.OnnxQueryEncoder.from_folder(folder, onnx_file)
+        self._prefix = config["prefix"]
+        self._scale = float(config["scale"])
+
+    def _vectors(self, texts: List[str]) -> np.ndarray:
+        max_chars = 8 * self._encoder.max_seq_length  # a token covers at least one character
+        vecs = self._encoder.encode([self._prefix + clean_text(t, max_chars) for t in texts])
+        vecs *= self._scale / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+        return vecs.astype(np.float32)
+
+    def _featurize(self, messages: List[Message]) -> None:
+        todo = [m for m in messages if m.get(TEXT)]
+        for message, vec in zip(todo, self._vectors([m.get(TEXT) for m in todo])):
+            self.add_features_to_message(None, vec.reshape(1, -1), TEXT, message)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        self._featurize(training_data.training_examples)
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        self._featurize(messages)
+        return messages
