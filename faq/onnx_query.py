@@ -77,19 +77,25 @@ def _atomic_write(dest: Path, write: Any) -> Path:
     return dest
 
 
+class _DropPreprocessingHint(logging.Filter):
+    """ONNX Runtime's "consider pre-processing before quantization" is advice for conv nets."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "pre-processing before quantization" not in record.getMessage()
+
+
 def quantize(source: Path, dest: Path) -> Path:
     """int8 weights for every MatMul, per output channel; activations quantised at run time."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     def write(tmp: str) -> None:
-        root = logging.getLogger()
-        was_disabled = root.disabled
-        root.disabled = True  # its "consider pre-processing" warning is about conv nets
+        hint = _DropPreprocessingHint()
+        logging.getLogger().addFilter(hint)
         try:
             quantize_dynamic(str(source), tmp, weight_type=QuantType.QInt8, per_channel=True,
                              op_types_to_quantize=["MatMul"])
         finally:
-            root.disabled = was_disabled
+            logging.getLogger().removeFilter(hint)
 
     return _atomic_write(dest, write)
 
