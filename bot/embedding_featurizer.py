@@ -1,15 +1,13 @@
-"""Sentence embeddings of the resident's message as dense features for DIET.
+"""Sentence embeddings of the resident's message as dense NLU features.
 
 Word and character n-grams tell 「今日の天気は？」 and 「今日のごみの日は？」 apart only by the words
-seen in training; a multilingual sentence embedding carries their meaning, so a topic the NLU
-data never showed (競馬, 占い …) still lands near out_of_scope. The model is the FAQ search's
-own multilingual-e5-small, run from its int8 ONNX export (faq.onnx_query) with ONNX Runtime:
-no torch or transformers in the Rasa environment, about 5 ms a message on one core.
+seen in training; a multilingual sentence embedding also carries what a message is about. The
+model is the FAQ search's own multilingual-e5-small, run from its int8 ONNX export
+(faq.onnx_query) with ONNX Runtime: no torch or transformers in the Rasa environment, about
+5 ms a message on one core. The folder is MADOGUCHI_NLU_EMBEDDING_MODEL (madoguchi.settings).
 """
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
@@ -24,14 +22,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from faq import onnx_query
-from faq.embeddings import clean_text, model_fingerprint
-
-MODEL_ENV = "MADOGUCHI_NLU_EMBEDDING_MODEL"
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "var" / "models" / "multilingual-e5-small"
-
-
-def model_dir() -> Path:
-    return Path(os.environ.get(MODEL_ENV) or DEFAULT_MODEL).expanduser().resolve()
+from faq.embeddings import l2_normalized, model_fingerprint, tokenizer_safe_text
+from madoguchi.settings import load_settings
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
@@ -59,7 +51,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
 
     def __init__(self, name: Text, config: Dict[Text, Any]) -> None:
         super().__init__(name, config)
-        folder = model_dir()
+        folder = load_settings().nlu_embedding_model.expanduser().resolve()
         onnx_file = onnx_query.cache_path(folder, model_fingerprint(folder), int8=True)
         if not onnx_file.is_file():
             raise FileNotFoundError(
@@ -70,10 +62,9 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         self._scale = float(config["scale"])
 
     def _vectors(self, texts: List[str]) -> np.ndarray:
-        max_chars = 8 * self._encoder.max_seq_length  # a token covers at least one character
-        vecs = self._encoder.encode([self._prefix + clean_text(t, max_chars) for t in texts])
-        vecs *= self._scale / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
-        return vecs.astype(np.float32)
+        limit = self._encoder.max_seq_length
+        vecs = self._encoder.encode([self._prefix + tokenizer_safe_text(t, limit) for t in texts])
+        return l2_normalized(vecs) * np.float32(self._scale)
 
     def _featurize(self, messages: List[Message]) -> None:
         todo = [m for m in messages if m.get(TEXT)]

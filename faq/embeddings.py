@@ -41,16 +41,26 @@ if "huggingface_hub" in sys.modules:  # imported before us: flip the already-rea
 _PRECISIONS = {"float32", "bfloat16"}
 
 
-def clean_text(text, max_chars: int) -> str:
-    """Any value -> text a tokenizer takes: at most max_chars, no lone surrogates or NULs."""
+def tokenizer_safe_text(text, max_seq_length: int) -> str:
+    """Any value -> text a tokenizer takes: no lone surrogates or NULs, and cut to 8 characters a
+    token (a token covers at least one character, so the truncated token sequence is the same)."""
     if text is None:
         text = ""
     elif not isinstance(text, str):
         text = str(text)
+    max_chars = 8 * max_seq_length
     if len(text) > max_chars:
         text = text[:max_chars]
     text = _SURROGATES.sub("\ufffd", text)  # lone surrogates cannot be UTF-8 encoded
     return text.replace("\x00", " ")
+
+
+def l2_normalized(vecs: np.ndarray) -> np.ndarray:
+    """float32 rows of length 1 (NaN and infinities become 0; a zero row stays zero)."""
+    vecs = np.nan_to_num(vecs, nan=0.0, posinf=0.0, neginf=0.0)
+    norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+    vecs /= np.maximum(norms, 1e-12)
+    return vecs.astype(np.float32, copy=False)
 
 
 @contextlib.contextmanager
@@ -198,9 +208,6 @@ class Encoder:
         if max_seq_length:
             self.model.max_seq_length = int(max_seq_length)
         self.max_seq_length = int(self.model.max_seq_length or 512)
-        # Cheap guard against huge inputs: a token covers at least one character, so keeping
-        # several times max_seq_length characters leaves the truncated token sequence unchanged.
-        self._max_chars = 8 * self.max_seq_length
         self.model.eval()
         dim = self.model.get_embedding_dimension()
         self._lock = threading.Lock()
@@ -242,7 +249,7 @@ class Encoder:
 
     # -- encoding -----------------------------------------------------------------------
     def _clean(self, text) -> str:
-        return self.prefix + clean_text(text, self._max_chars)
+        return self.prefix + tokenizer_safe_text(text, self.max_seq_length)
 
     def _raw_encode(self, texts: list[str], show_progress: bool) -> np.ndarray:
         with self._lock, self._torch.inference_mode():
@@ -257,19 +264,12 @@ class Encoder:
             texts = [texts]
         return [self._clean(t) for t in texts]
 
-    @staticmethod
-    def _normalized(vecs: np.ndarray) -> np.ndarray:
-        vecs = np.nan_to_num(vecs, nan=0.0, posinf=0.0, neginf=0.0)
-        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
-        vecs /= np.maximum(norms, 1e-12)
-        return vecs.astype(np.float32, copy=False)
-
     def encode(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
         """float32 array (len(texts), dim) from torch, rows L2-normalised; never raises on odd text."""
         items = self._items(texts)
         if not items:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return self._normalized(self._raw_encode(items, show_progress))
+        return l2_normalized(self._raw_encode(items, show_progress))
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """As ``encode``, on the query runtime (int8 ONNX by default)."""
@@ -278,7 +278,7 @@ class Encoder:
         items = self._items(texts)
         if not items:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return self._normalized(self._onnx.encode(items))
+        return l2_normalized(self._onnx.encode(items))
 
     def __repr__(self) -> str:
         return (f"Encoder({str(self.model_path)!r}, prefix={self.prefix!r}, dim={self.dim}, "

@@ -49,7 +49,11 @@ def pooling_mode(st_model: Any) -> Optional[str]:
         return None
     if any(type(m).__name__ != "Normalize" for m in modules[2:]):
         return None
-    config = modules[1].get_config_dict()
+    return pooling_from_config(modules[1].get_config_dict())
+
+
+def pooling_from_config(config: dict) -> Optional[str]:
+    """"mean" or "cls" from a sentence-transformers Pooling config, else None."""
     mode = config.get("pooling_mode")
     if mode is None:  # older configs: one flag per mode
         flags = [k for k, v in config.items() if k.startswith("pooling_mode_") and v is True]
@@ -172,7 +176,9 @@ class OnnxQueryEncoder:
         from tokenizers import Tokenizer
 
         pooling_config = json.loads((model_dir / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
-        pooling = "cls" if pooling_config.get("pooling_mode_cls_token") else "mean"
+        pooling = pooling_from_config(pooling_config)
+        if pooling is None:
+            raise ValueError(f"{model_dir}: only mean or CLS pooling runs on ONNX Runtime")
         max_seq_length = 512
         st_config = model_dir / "sentence_bert_config.json"
         if st_config.is_file():
