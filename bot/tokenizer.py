@@ -3,7 +3,8 @@
 Rasa's WhitespaceTokenizer refuses `ja`. This one keeps each token's character offsets in the
 original text (so entities and featurizers line up) and puts Sudachi's normalised form in the
 token's lemma, which the CountVectorsFeaturizer uses by default: 引越し・引越・ひっこし become one
-feature, and full/half width variants too.
+feature, and full/half width variants too. Its katakana reading goes in token.data["reading"]
+(bot/reading_featurizer.py).
 """
 from __future__ import annotations
 
@@ -62,9 +63,9 @@ class SudachiTokenizer(Tokenizer):
                 text=m.surface,
                 start=m.start,
                 end=m.end,
-                data={"pos": m.pos},
+                data={"pos": m.pos, "reading": normalize_width(m.reading)},
                 lemma=normalize_width(m.normalized),
             )
-            for m in self._analyzer.morphemes(text)
+            for m in self._analyzer.morphemes(text, with_reading=True)
         ]
         return self._apply_token_pattern(tokens)

@@ -31,6 +31,7 @@ class Morpheme:
     parts: Tuple[Tuple[str, str], ...] = ()
     # Sudachi's reading (katakana); filled only by morphemes(..., with_reading=True).
     reading: str = ""
+    is_place_name: bool = False  # 名詞・固有名詞・地名
 
     @property
     def is_content(self) -> bool:
@@ -91,6 +92,7 @@ class JapaneseAnalyzer:
         self._split_mode = split_mode.upper()
         self._local = threading.local()
         self._pos_names: dict = {}  # POS id -> its first level (part_of_speech() is slow)
+        self._place_pos_ids: set = set()
 
     def _tokenizer(self):
         tok = getattr(self._local, "tokenizer", None)
@@ -120,7 +122,10 @@ class JapaneseAnalyzer:
                 pos_id = m.part_of_speech_id()
                 pos = pos_names.get(pos_id)
                 if pos is None:
-                    pos = pos_names.setdefault(pos_id, m.part_of_speech()[0])
+                    full_pos = m.part_of_speech()
+                    if full_pos[2] == "地名":
+                        self._place_pos_ids.add(pos_id)
+                    pos = pos_names.setdefault(pos_id, full_pos[0])
                 if pos == "空白":
                     continue
                 parts: Tuple[Tuple[str, str], ...] = ()
@@ -137,6 +142,7 @@ class JapaneseAnalyzer:
                         pos=pos,
                         parts=parts,
                         reading=m.reading_form() if with_reading else "",
+                        is_place_name=pos_id in self._place_pos_ids,
                     )
                 )
         return out

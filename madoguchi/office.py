@@ -1,7 +1,6 @@
 """The city office's hours: whether staff can take a handoff now, and when they are back."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -11,7 +10,7 @@ from zoneinfo import ZoneInfo
 import holidays
 import yaml
 
-from madoguchi.settings import REPO_ROOT
+from madoguchi.settings import office_file
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_JA = "月火水木金土日"
@@ -38,7 +37,7 @@ class Office:
 
     @classmethod
     def load(cls, path: Optional[Path] = None) -> "Office":
-        path = path or Path(os.environ.get("MADOGUCHI_OFFICE", REPO_ROOT / "office.yml"))
+        path = path or office_file()
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         hours = {}
         for index, name in enumerate(WEEKDAYS):

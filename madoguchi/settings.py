@@ -35,6 +35,11 @@ def _port(name: str, default: int) -> int:
     return port
 
 
+def office_file() -> Path:
+    """The city's own facts (name, hours): office.yml unless MADOGUCHI_OFFICE names another."""
+    return Path(os.environ.get("MADOGUCHI_OFFICE", REPO_ROOT / "office.yml"))
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path

@@ -21,6 +21,7 @@ TRAINING_INPUTS = [
     "bot",  # domain.yml and the custom components
     "nlu_data",
     "faq/japanese.py",
+    "faq/places.py",  # bot/municipality.py
     "faq/onnx_query.py",  # the NLU sentence features (bot/embedding_featurizer.py)
     "requirements-rasa.txt",
 ]

@@ -212,6 +212,25 @@ def test_out_of_scope_apologises_and_offers_a_person(conversation, records):
     assert records.inquiries_of(conversation.sender)[0]["decision"] == "out_of_scope"
 
 
+@pytest.mark.parametrize("question, place", [
+    ("川崎市役所の電話番号を教えて", "川崎市"),
+    ("つくば市の粗大ごみの出し方", "つくば市"),      # a city no training example names
+    ("母が住んでいる長野県の介護サービスについて", "長野県"),
+])
+def test_another_municipality_is_named_and_not_answered_from_the_faq(conversation, records, question, place):
+    reply = conversation.say(question)
+    assert texts(reply)[0].startswith(f"申し訳ありません。{place}のことは、{place}の窓口に")
+    assert "こちらはテスト市の窓口です。" in texts(reply)[0]  # the office.yml of tests/e2e/talk.py
+    assert buttons(reply) == [replies.TALK_TO_STAFF]
+    assert records.inquiries_of(conversation.sender)[0]["decision"] == "out_of_scope"
+
+
+def test_moving_from_another_city_is_this_citys_question(conversation):
+    reply = conversation.say("横浜市から引っ越してきました。転入届はどこで出せますか？")
+    assert not any("横浜市の窓口" in t or replies.OUT_OF_SCOPE in t for t in texts(reply))
+    assert custom(reply)["kind"] in {"answer", "choices"}
+
+
 def test_unanswered_question_is_recorded_masked(conversation, records):
     conversation.say("090-1234-5678 に電話をください。住所は中央1丁目2番3号です。市長の好きな食べ物は？")
     [inquiry] = records.inquiries_of(conversation.sender)
