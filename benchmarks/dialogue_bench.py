@@ -18,7 +18,7 @@ import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import httpx
 import numpy as np
@@ -81,9 +81,19 @@ async def latency(url: str, turns: int) -> Dict[str, object]:
     return {"turns": turns, "errors": sum(not ok for ok, _ in results), **_percentiles([s for _, s in results])}
 
 
-def _next_message(rng, messages: List[dict], said: int, queries: List[str]) -> str:
+THANKS = "ありがとうございました"
+AFTER_HOURS_MESSAGE = "子どもの手当のことで相談したいです。明日また連絡します。"
+
+
+def _next_message(rng, messages: List[dict], said: int, queries: List[str]) -> Optional[str]:
     """What a resident says next, given the bot's last reply: answers its question (はい/いいえ to
-    「解決しましたか？」, a number for choices), sometimes asks another question, else says thanks."""
+    「解決しましたか？」, a number for choices), sometimes asks another question, else says thanks.
+    None: the conversation is over (handed to staff, who now answer; the bot stays quiet)."""
+    kinds = {(m.get("custom") or {}).get("madoguchi", {}).get("kind") for m in messages}
+    if "handoff" in kinds:
+        return None
+    if "after_hours" in kinds:
+        return AFTER_HOURS_MESSAGE
     titles = {b.get("title") for m in messages for b in m.get("buttons") or []}
     if "はい" in titles and "いいえ" in titles:
         return "はい" if rng.random() < 0.7 else "いいえ"
@@ -107,7 +117,8 @@ async def concurrent(
 
     deadline = time.monotonic() + seconds
     results: List[tuple] = []
-    finished = [0]
+    finished, handed_off = [0], [0]
+    failures: List[dict] = []
 
     async def place(n: int) -> None:
         rng = random.Random(n)
@@ -117,22 +128,29 @@ async def concurrent(
                 await asyncio.sleep(rng.uniform(0, think[1]))  # residents do not all start at once
             while time.monotonic() < deadline:
                 sender = f"load-{n}-{uuid.uuid4().hex[:8]}"
-                text, said = queries[i % len(queries)], 0
+                text, said = queries[i % len(queries)], 0  # type: Optional[str], int
                 i += conversations
                 while text and time.monotonic() < deadline:
                     ok, took, messages = await _turn(client, url, sender, text, with_reply=True)
                     results.append((ok, took))
+                    if not ok and len(failures) < 5:
+                        failures.append({"said": text, "reply": [m.get("text") for m in messages]})
                     said += 1
                     if think[1] > 0:
                         await asyncio.sleep(rng.uniform(*think))
                     if endless:
                         text = queries[i % len(queries)]
                         i += conversations
-                    elif text == "ありがとうございました":
-                        text = ""
-                        finished[0] += 1
+                        continue
+                    if text in (THANKS, AFTER_HOURS_MESSAGE):
+                        text = None
                     else:
-                        text = _next_message(rng, messages, said, queries) or "ありがとうございました"
+                        text = _next_message(rng, messages, said, queries)
+                        text = THANKS if text == "" else text
+                    if text is None:
+                        finished[0] += 1
+                        handed_off[0] += any(
+                            (m.get("custom") or {}).get("madoguchi", {}).get("kind") == "handoff" for m in messages)
 
     started = time.monotonic()
     await asyncio.gather(*(place(n) for n in range(conversations)))
@@ -144,8 +162,10 @@ async def concurrent(
         "seconds": round(elapsed, 1),
         "turns": len(results),
         "conversations_finished": finished[0],
+        "handed_to_staff": handed_off[0],
         "turns_per_second": round(len(results) / elapsed, 2),
         "errors": sum(not ok for ok, _ in results),
+        "error_examples": failures,
         **_percentiles([s for _, s in results]),
     }
 
@@ -252,7 +272,8 @@ def main(argv: Sequence[str] = None) -> int:
         "A conversation: a dev-set question; the resident answers what the bot asks back "
         "(はい 70 % / いいえ to 「解決しましたか？」, a number for choices), asks another question "
         "40 % of the time (at most 4 messages), says 「ありがとうございました」 and leaves; a new "
-        "resident takes the place at once. A turn is an error when the HTTP call fails or the bot "
+        "resident takes the place at once (after a handoff to staff, too: the bot then stays quiet "
+        "in that conversation). A turn is an error when the HTTP call fails or the bot "
         "answers with its failure message.",
         "",
         "Targets: single turn p95 ≤ 300 ms; 20 concurrent conversations for 60 s with no error and "

@@ -10,10 +10,14 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+import sqlalchemy as sa
+import sqlalchemy.orm
 from rasa.core.tracker_store import SQLTrackerStore
 from sqlalchemy import event
+from sqlalchemy.pool import QueuePool
 
 BUSY_TIMEOUT_MS = 10_000
+SQLITE_POOL_SIZE = 4
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -29,5 +33,14 @@ class MadoguchiTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite":
+            # SQLAlchemy 1.4 opens and closes a new SQLite connection for every session of a
+            # file database (NullPool); keeping a few open saves the connect and the pragmas
+            # on each of a turn's reads and writes.
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(
+                url, poolclass=QueuePool, pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_SIZE,
+                connect_args={"check_same_thread": False},
+            )
             event.listen(self.engine, "connect", _sqlite_pragmas)
-            self.engine.dispose()  # connections opened while creating the tables get them too
+            self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
