@@ -74,6 +74,19 @@ def test_phone_question_is_answered_by_the_real_bot(real_gateway):
     assert root.find("Gather") is not None
 
 
+def test_phone_question_about_another_city_names_it_briefly(real_gateway):
+    params = {"CallSid": "CA" + "e2e1" * 8, "From": "+819011112222", "To": "+815012345678"}
+    real_gateway.post_twilio("/twilio/voice", params)
+    reply = real_gateway.post_twilio(
+        "/twilio/voice/input?mode=main", dict(params, SpeechResult="川崎市役所の電話番号を教えて", Confidence="0.93")
+    )
+    root = ET.fromstring(reply.content)
+    spoken = "".join(el.text or "" for el in root.iter("Say"))
+    assert spoken.startswith("申し訳ありません。川崎市のことは、川崎市の窓口にお問い合わせください。")
+    assert "1番、職員と話す" in spoken and "http" not in spoken
+    assert root.find("Gather") is not None
+
+
 def test_browser_against_the_real_bot(stack, artifacts):
     from playwright.sync_api import sync_playwright
 
