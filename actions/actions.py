@@ -280,12 +280,12 @@ class ActionOutOfScope(MadoguchiAction):
         place = next(tracker.get_latest_entity_values("other_municipality"), None)
         city = office().city or "市"
         if place:
-            text = (f"申し訳ありません。{place}のことは、{place}の窓口にお問い合わせください。"
-                    f"こちらは{city}の窓口です。")
+            apology = (f"申し訳ありません。{place}のことは、{place}の窓口にお問い合わせください。"
+                       f"こちらは{city}の窓口です。")
         else:
-            text = replies.OUT_OF_SCOPE
+            apology = replies.OUT_OF_SCOPE
         dispatcher.utter_message(
-            text=f"{text}{city}の手続きや施設についてのご質問でしたら、お気軽にどうぞ。",
+            text=f"{apology}{city}の手続きや施設についてのご質問でしたら、お気軽にどうぞ。",
             buttons=[replies.TALK_TO_STAFF],
         )
         dispatcher.utter_message(json_message=replies.custom("no_match"))

@@ -85,11 +85,16 @@ THANKS = "ありがとうございました"
 AFTER_HOURS_MESSAGE = "子どもの手当のことで相談したいです。明日また連絡します。"
 
 
+def _kinds(messages: List[dict]) -> set:
+    """The kinds of the turn's machine-readable parts (answer, choices, handoff, ...)."""
+    return {(m.get("custom") or {}).get("madoguchi", {}).get("kind") for m in messages}
+
+
 def _next_message(rng, messages: List[dict], said: int, queries: List[str]) -> Optional[str]:
     """What a resident says next, given the bot's last reply: answers its question (はい/いいえ to
     「解決しましたか？」, a number for choices), sometimes asks another question, else says thanks.
     None: the conversation is over (handed to staff, who now answer; the bot stays quiet)."""
-    kinds = {(m.get("custom") or {}).get("madoguchi", {}).get("kind") for m in messages}
+    kinds = _kinds(messages)
     if "handoff" in kinds:
         return None
     if "after_hours" in kinds:
@@ -149,8 +154,7 @@ async def concurrent(
                         text = THANKS if text == "" else text
                     if text is None:
                         finished[0] += 1
-                        handed_off[0] += any(
-                            (m.get("custom") or {}).get("madoguchi", {}).get("kind") == "handoff" for m in messages)
+                        handed_off[0] += "handoff" in _kinds(messages)
 
     started = time.monotonic()
     await asyncio.gather(*(place(n) for n in range(conversations)))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -59,8 +60,7 @@ def run(folds: int, repeats: int = 3) -> dict:
     )
 
     def mean(values) -> float:
-        values = list(values)
-        return round(sum(values) / len(values), 4)
+        return round(statistics.fmean(values), 4)
 
     intents = {
         name: {

@@ -9,7 +9,7 @@ Only the standard library and faq.japanese are imported: the Rasa environment us
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, List, Optional, Sequence
+from typing import Iterable, Optional, Sequence
 
 from faq.japanese import Morpheme, shared_analyzer
 
@@ -61,9 +61,7 @@ def _is_municipality(morphemes: Sequence[Morpheme], i: int) -> Optional[int]:
     return None
 
 
-def other_municipality(
-    text: str, own_names: Iterable[str] = (), morphemes: Optional[List[Morpheme]] = None
-) -> Optional[PlaceMention]:
+def other_municipality(text: str, own_names: Iterable[str] = ()) -> Optional[PlaceMention]:
     """The first other municipality the question is about, or None.
 
     None when the place is only where someone moves from or to (「横浜市から引っ越してきた」),
@@ -72,7 +70,7 @@ def other_municipality(
         return None
     if any(word in text for word in _MOVING_WORDS):
         return None
-    morphemes = morphemes if morphemes is not None else shared_analyzer().morphemes(text)
+    morphemes = shared_analyzer().morphemes(text)
     own_names = [name for name in own_names if name]
     for i in range(len(morphemes)):
         after = _is_municipality(morphemes, i)
