@@ -149,9 +149,8 @@ def answer_entry(dispatcher, tracker, entry, *, decision: str, query: str, candi
 
 
 def offer_choices(dispatcher, entries, *, text: str) -> List[EventType]:
-    buttons = replies.choice_buttons(entries)
-    dispatcher.utter_message(text=text, buttons=buttons)
-    dispatcher.utter_message(json_message=replies.custom("choices", choices=buttons))
+    dispatcher.utter_message(text=text, buttons=replies.choice_buttons(entries))
+    dispatcher.utter_message(json_message=replies.custom("choices", choices=replies.choices_payload(entries)))
     return [SlotSet("awaiting", "choice")]
 
 
@@ -173,7 +172,7 @@ class ActionAnswerFaq(MadoguchiAction):
         if chosen is None and tracker.get_slot("awaiting") == "choice":
             number = replies.choice_number(text)
             candidates = tracker.get_slot("candidates") or []
-            if number and number <= min(3, len(candidates)):
+            if number and number <= min(len(candidates), faq_service().config.decision.choices):
                 chosen = candidates[number - 1]
         if chosen:
             entry = live_entry(chosen)
@@ -194,9 +193,11 @@ class ActionAnswerFaq(MadoguchiAction):
                 dispatcher.utter_message(json_message=replies.custom("answer", **replies.entry_payload(entry)))
                 return []
 
-        result = service.search(text, top_k=5)
+        result = service.search(text, top_k=10)
         hits = result.hits
-        candidates = [hit.faq_id for hit in hits]
+        shown = [] if result.decision == "answer" else list(result.suggestions(service.config.decision.choices))
+        # the choices first, in the order shown (「2番」 picks the second), then the rest
+        candidates = [h.faq_id for h in shown] + [h.faq_id for h in hits if h not in shown]
         top_score = hits[0].score if hits else None
         events: List[EventType] = [
             SlotSet("last_query", text),
@@ -213,11 +214,11 @@ class ActionAnswerFaq(MadoguchiAction):
             candidates=candidates, top_score=top_score,
         )
         events.append(SlotSet("last_inquiry_id", str(inquiry_id)))
-        if result.decision == "suggest" and hits:
-            return events + offer_choices(dispatcher, [h.entry for h in hits[:3]], text=replies.CHOOSE)
-        if hits:  # no confident match: the nearest entries, once, then a person
+        if result.decision == "suggest" and shown:
+            return events + offer_choices(dispatcher, [h.entry for h in shown], text=replies.CHOOSE)
+        if shown:  # no confident match: the nearest entries, once, then a person
             events.append(SlotSet("offered_more", True))
-            return events + offer_choices(dispatcher, [h.entry for h in hits[:3]], text=replies.NEAREST)
+            return events + offer_choices(dispatcher, [h.entry for h in shown], text=replies.NEAREST)
         return events + offer_staff(dispatcher, replies.NO_MATCH)
 
 
@@ -256,7 +257,7 @@ class ActionYesNo(MadoguchiAction):
         if not tracker.get_slot("offered_more"):
             shown = {tracker.get_slot("last_faq_id")}
             if tracker.get_slot("awaiting") == "choice":
-                shown |= set((tracker.get_slot("candidates") or [])[:3])
+                shown |= set((tracker.get_slot("candidates") or [])[: faq_service().config.decision.choices])
             others = [
                 entry for entry in (
                     live_entry(faq_id) for faq_id in (tracker.get_slot("candidates") or [])

@@ -104,6 +104,26 @@ def choice_buttons(entries: Sequence[Any]) -> List[Dict[str, str]]:
     return buttons + [NONE_OF_THESE]
 
 
+CHOICE_HINT_CHARS = 40
+
+
+def choice_hint(entry: Any) -> str:
+    """The first sentence of the short answer (or the answer), cut to CHOICE_HINT_CHARS: what
+    the resident reads under a choice to tell near ones apart."""
+    sentences = _sentences((entry.short_answer or entry.answer or "").strip())
+    first = " ".join(sentences[0].split()) if sentences else ""
+    return first if len(first) <= CHOICE_HINT_CHARS else first[: CHOICE_HINT_CHARS - 1] + "…"
+
+
+def choices_payload(entries: Sequence[Any]) -> List[Dict[str, str]]:
+    """The choices for the channels' custom part: the buttons, each entry's with its hint."""
+    hints = [choice_hint(entry) for entry in entries]
+    return [
+        {**button, "hint": hints[i]} if i < len(hints) else button
+        for i, button in enumerate(choice_buttons(entries))
+    ]
+
+
 def entry_payload(entry: Any) -> Dict[str, Any]:
     return {
         "faq_id": entry.id,

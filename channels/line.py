@@ -146,10 +146,14 @@ def render_turn(turn: Turn) -> List[TextMessage]:
     choices = turn.kind == "choices"
     out_texts: List[str] = []
     buttons: List[Button] = []
+    hints = {b.payload: b.hint for b in turn.choices} if choices else {}
     for bubble in turn.bubbles:
         text = bubble.text
         if choices and bubble.buttons:
-            listing = "\n".join(f"{i}. {b.title}" for i, b in enumerate(bubble.buttons, 1))
+            listing = "\n".join(
+                f"{i}. {b.title}" + (f"\n　（{hints[b.payload]}）" if hints.get(b.payload) else "")
+                for i, b in enumerate(bubble.buttons, 1)
+            )
             text = f"{text}\n\n{listing}" if text else listing
         if text:
             out_texts.append(text)

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 PREFIX = "tel:"
 BASE = "/twilio/voice"
 MODES = ("main", "choices", "after", "offer", "confirm")
+PHONE_CHOICES = 3  # read aloud: more than three is hard to keep in mind
 REQUEST_HUMAN = "/request_human"
 
 ANYTHING_ELSE = "ほかにご質問はありますか。"
@@ -429,7 +430,8 @@ class PhoneChannel:
             return
         choices = turn.choices if kind == "choices" else [b for b in turn.buttons if b.payload not in ("/affirm", "/deny")]
         if choices:
-            call.choices = choices[:9]
+            entries = [b for b in choices if b.payload != "/deny"][:PHONE_CHOICES]
+            call.choices = entries + [b for b in choices if b.payload == "/deny"][:1]
             intro = speakable(turn.texts[0], 60) if turn.texts else "次のうち、お近いものをお選びください。"
             listing = "".join(f"{i}番、{speakable(b.title, 40).rstrip('。')}。" for i, b in enumerate(call.choices, 1))
             self.gather(response, call, "choices", f"{intro}{listing}番号を押すか、番号でお答えください。")

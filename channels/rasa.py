@@ -23,6 +23,7 @@ class RasaUnavailable(Exception):
 class Button:
     title: str
     payload: str
+    hint: str = ""  # a choice's first words of its answer
 
 
 @dataclass
@@ -66,7 +67,7 @@ class Turn:
             out = []
             for item in raw:
                 if isinstance(item, dict) and item.get("title") and item.get("payload"):
-                    out.append(Button(str(item["title"]), str(item["payload"])))
+                    out.append(Button(str(item["title"]), str(item["payload"]), str(item.get("hint") or "")))
             if out:
                 return out
         return [b for b in self.buttons if b.payload not in ("/affirm", "/deny") or self.kind == "choices"]

@@ -60,19 +60,24 @@ class WebSession:
             self.pending.append(item)
 
 
+def _button(title: str, payload: str, hint: str = "") -> Dict[str, str]:
+    return {"title": title, "payload": payload, **({"hint": hint} if hint else {})}
+
+
 def render_turn(turn: Turn) -> List[Dict[str, Any]]:
     """A bot turn as widget messages: text plus buttons (choices, はい／いいえ)."""
     out = []
+    hints = {b.payload: b.hint for b in turn.choices} if turn.kind == "choices" else {}
     for bubble in turn.bubbles:
         out.append({
             "role": "bot",
             "text": bubble.text,
-            "buttons": [{"title": b.title, "payload": b.payload} for b in bubble.buttons],
+            "buttons": [_button(b.title, b.payload, hints.get(b.payload, "")) for b in bubble.buttons],
         })
     if turn.kind == "choices" and not any(m["buttons"] for m in out) and turn.choices:
         out.append({
             "role": "bot", "text": "",
-            "buttons": [{"title": b.title, "payload": b.payload} for b in turn.choices],
+            "buttons": [_button(b.title, b.payload, b.hint) for b in turn.choices],
         })
     return out
 

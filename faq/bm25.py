@@ -161,6 +161,30 @@ class BM25Index:
             self.fields["answer"].score_into(unique, out, self.answer_weight)
         return out, ceiling
 
+    def field_scores(
+        self, terms: Sequence[str], size: Optional[int] = None, reading: Sequence[str] = ()
+    ) -> Tuple[np.ndarray, np.ndarray]:
+        """(normalized_scores, a (3, n) array of the question, answer and reading fields'
+        scores, each over its own ceiling: the idf-weighted share of the query each matched)."""
+        n = max(size or 0, self._capacity)
+        per_field = np.zeros((3, n), dtype=np.float32)
+        unique = list(dict.fromkeys(terms))
+        grams = list(dict.fromkeys(reading))
+        ceilings = [
+            self.fields["question"].score_into(unique, per_field[0], 1.0) if unique else 0.0,
+            self.fields["answer"].score_into(unique, per_field[1], 1.0) if unique else 0.0,
+            self.fields["reading"].score_into(grams, per_field[2], 1.0) if grams else 0.0,
+        ]
+        combined = per_field[0] + self.answer_weight * per_field[1]
+        if ceilings[0] > 0:
+            combined = combined / ceilings[0]
+        if self.reading_weight > 0 and ceilings[2] > 0:
+            combined = combined + self.reading_weight * per_field[2] / ceilings[2]
+        for i, ceiling in enumerate(ceilings):
+            if ceiling > 0:
+                per_field[i] /= ceiling
+        return combined.astype(np.float32), per_field
+
     def normalized_scores(
         self, terms: Sequence[str], size: Optional[int] = None, reading: Sequence[str] = ()
     ) -> np.ndarray:
@@ -168,15 +192,7 @@ class BM25Index:
         of the query matched, comparable across queries (0 = nothing, ~1 = all of it in the
         question side; the answer side adds a little) — plus the reading n-gram score over
         its own ceiling times reading_weight."""
-        raw, ceiling = self.scores(terms, size)
-        out = raw / ceiling if ceiling > 0 else raw
-        grams = list(dict.fromkeys(reading))
-        if self.reading_weight > 0 and grams:
-            r = np.zeros(len(out), dtype=np.float32)
-            r_ceiling = self.fields["reading"].score_into(grams, r, 1.0)
-            if r_ceiling > 0:
-                out += self.reading_weight * r / r_ceiling
-        return out
+        return self.field_scores(terms, size, reading)[0]
 
     def vocabulary_size(self) -> int:
         return len(self.fields["question"].postings) + len(self.fields["answer"].postings)

@@ -26,5 +26,10 @@ def prepare_faq(settings) -> None:
         from faq.e5_convert import build_model
 
         build_model(settings.embedding_model)
+    from faq.calibration import ensure_installation
+
     with FaqService.from_settings(settings) as service:
         service.refresh(force=True)
+        done = ensure_installation(service)
+        if done:
+            log.info("FAQ answer threshold calibrated for this FAQ: %.2f", done["answer_min_confidence"])

@@ -15,7 +15,7 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Dict, Iterator
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,8 @@ def register(sub: Any) -> None:
     common(p)
     p.add_argument("--by", default="csv", help="recorded as the editor (default: csv)")
     p.add_argument("--dry-run", action="store_true", help="check only, write nothing")
+    p.add_argument("--no-calibrate", action="store_true",
+                   help="skip building the index and calibrating the answer threshold for this FAQ")
     p.set_defaults(func=cmd_import)
 
     p = fsub.add_parser("export", help="export FAQ entries to CSV")
@@ -67,12 +69,15 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.set_defaults(func=cmd_eval)
 
-    p = fsub.add_parser("calibrate", help="choose the fusion and decision thresholds on a dev set")
+    p = fsub.add_parser("calibrate", help="fit the fusion and the answer/choices decision on a labelled query set")
     common(p, search=True)
-    p.add_argument("--queries", required=True, help='JSONL with {"query_id","text","relevant"}')
-    p.add_argument("--keep-fusion", action="store_true", help="calibrate thresholds only")
-    p.add_argument("--min-answer-precision", type=float, default=0.9,
-                   help="precision floor for the 'answer' decision (default 0.9)")
+    p.add_argument("--queries", help='JSONL with {"query_id","text","relevant"}')
+    p.add_argument("--self", dest="self_only", action="store_true",
+                   help="only this FAQ's own calibration of the answer threshold (no labelled queries)")
+    p.add_argument("--keep-fusion", action="store_true", help="fit the decision only")
+    p.add_argument("--max-wrong", type=float, default=0.02,
+                   help="most wrong confident answers allowed, as a share of the questions "
+                        "with an answer (default 0.02)")
     p.add_argument("--output", help="write the config here instead of --config / the default")
     p.add_argument("--dry-run", action="store_true", help="print, do not write the config")
     p.set_defaults(func=cmd_calibrate)
@@ -174,6 +179,26 @@ def cmd_import(args: argparse.Namespace) -> int:
     finally:
         store.close()
     _err(report.summary())
+    if not args.dry_run and not args.no_calibrate:
+        return _calibrate_installation(args)
+    return 0
+
+
+def _calibrate_installation(args: argparse.Namespace) -> int:
+    """Builds the index and fits this FAQ's answer threshold (faq.calibration)."""
+    from faq.calibration import calibrate_installation, describe_installation
+
+    with _stdout_to_stderr():
+        service = _service(args)
+        try:
+            service.refresh()
+            data = calibrate_installation(service)
+        except Exception as exc:  # the import itself stands; search uses the shipped threshold
+            _err(f"索引の作成または較正に失敗しました（取り込みは完了しています）: {exc}")
+            return 1
+        finally:
+            service.close()
+    _err(describe_installation(data))
     return 0
 
 
@@ -275,7 +300,29 @@ def _print_metrics(metrics: Dict[str, Any]) -> None:
     for name in ("answer", "suggest", "none"):
         p = d[f"{name}_precision"]
         print(f"{name:<8} {d[f'{name}_count']:6d}  {'-' if p is None else f'{p:.4f}'}")
-    print(f"answer rate {d['answer_rate']:.4f}  decision accuracy {d['accuracy']:.4f}")
+    print()
+    _print_outcomes(metrics["outcomes"])
+    if metrics.get("installation") is not None:
+        from faq.calibration import describe_installation
+
+        print()
+        print(describe_installation(metrics["installation"]))
+
+
+def _print_outcomes(outcomes: Dict[str, Any]) -> None:
+    from faq.calibration import OUTCOME_LABELS
+
+    n = outcomes["answerable"]
+    print(f"what the resident got ({n} questions with an answer in the FAQ; "
+          f"choices show up to {outcomes['choices_shown']} entries)")
+    for key, label in OUTCOME_LABELS.items():
+        print(f"  {label:<40} {outcomes['counts'][key]:5d}  {outcomes['shares'][key]:6.1%}")
+    if n:
+        print(f"  {'right answer or right choice':<40} {'':5}  {outcomes['right_or_right_choice']:6.1%}")
+    na = outcomes["no_answer_queries"]
+    if na["total"]:
+        print(f"questions with no answer in the FAQ: {na['total']} "
+              f"(answered anyway {na['answer']}, choices {na['suggest']}, nothing {na['none']})")
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -301,40 +348,42 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from faq.config import default_config_path
     from faq.evaluation import load_queries
 
+    if args.self_only:
+        return _calibrate_installation(args)
+    if not args.queries:
+        _err("--queries FILE（正解付きの質問）か --self を指定してください")
+        return 2
     queries = load_queries(args.queries)
     with _stdout_to_stderr():
         service = _service(args)
         try:
             new_cfg, report = calibrate(
-                service, queries, tune=not args.keep_fusion,
-                min_answer_precision=args.min_answer_precision,
+                service, queries, tune=not args.keep_fusion, max_wrong=args.max_wrong,
             )
             service.config = new_cfg
             if service._index is not None:
                 service._index.config = new_cfg
             metrics = evaluate(service, queries)
+        except ValueError as exc:
+            _err(f"較正できませんでした: {exc}")
+            return 1
         finally:
             service.close()
     f = report["fusion"]
-    t = report["thresholds"]
-    print(f"fusion: {f['method']} dense {f['dense_weight']} bm25 {f['bm25_weight']}"
-          + (f" k {f['rrf_k']}" if f["method"] == "rrf" else ""))
-    print(f"thresholds: answer score >= {t['answer_min_score']} and margin >= "
-          f"{t['answer_min_margin']}; suggest score >= {t['suggest_min_score']}")
-    cv = report["decision_cross_validated"]
-    print("5-fold cross-validated: answer precision "
-          f"{_fmt(cv['answer_precision'])}, suggest {_fmt(cv['suggest_precision'])}, "
-          f"none {_fmt(cv['none_precision'])}, answer rate {_fmt(cv['answer_rate'])}")
+    d = new_cfg.decision
+    print(f"fusion: {f['method']} {f['weights']}")
+    print(f"decision: answer when P(right) >= {d.answer_min_confidence}; "
+          f"{d.choices} choices when P(right among them) >= {d.suggest_min_confidence}")
     print()
+    print("5-fold cross-validated (each question judged by models fitted without it):")
+    _print_outcomes(report["cross_validated"])
+    print()
+    print("fitted on all of them:")
     _print_metrics(metrics)
     if not args.dry_run:
         path = new_cfg.save(args.output or args.config or default_config_path())
         _err(f"設定を書き込みました: {path}")
     return 0
-
-
-def _fmt(v: Optional[float]) -> str:
-    return "-" if v is None else f"{v:.4f}"
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:

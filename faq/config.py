@@ -19,11 +19,17 @@ class IndexSettings:
     # "question", "alternatives" (one vector each), "answer" / "short_answer" (their first
     # answer_chars characters). Encoding is the cost of a build (~20k entries in 3 minutes
     # allows about one short text per entry); the answer is always indexed by BM25.
-    dense_texts: Tuple[str, ...] = ("question_alternatives",)
+    dense_texts: Tuple[str, ...] = ("question_alternatives", "answer_passages")
     answer_chars: int = 80
     max_alternatives: int = 8
     query_prefix: str = "query: "
-    passage_prefix: str = "query: "
+    passage_prefix: str = "query: "  # question side: matched like another question
+    # "answer_passages": the answer cut at sentence ends into passages of up to passage_chars
+    # (at most max_passages), encoded as documents with answer_prefix. Real FAQs often have
+    # short questions, and residents use the words of the answer.
+    answer_prefix: str = "passage: "
+    passage_chars: int = 160
+    max_passages: int = 6
     # Query side: replace synonyms by their canonical word before encoding (measured: worse
     # for e5, which knows the colloquial words; BM25 always uses the synonyms).
     dense_query_synonyms: bool = False
@@ -43,22 +49,39 @@ class BM25Settings:
     reading_weight: float = 1.0
 
 
+# The per-candidate signals a fusion can weigh (faq.index.Candidate has each).
+FEATURES = ("dq", "da", "bq", "ba", "br")
+
+
 @dataclass
 class FusionSettings:
-    method: str = "weighted"  # "weighted" (scores) or "rrf" (ranks)
+    # "linear": bias + sum(weights[f] * feature f) over FEATURES (weights fitted by
+    # `madoguchi faq calibrate`); "weighted": dense_weight * dense + bm25_weight * bm25;
+    # "rrf": reciprocal ranks.
+    method: str = "weighted"
     dense_weight: float = 0.85
     bm25_weight: float = 0.15
     rrf_k: int = 60
     candidates: int = 100  # per retriever, before fusion
+    weights: Dict[str, float] = field(default_factory=dict)
+    bias: float = 0.0
 
 
 @dataclass
 class DecisionSettings:
-    # answer: top score >= answer_min_score and margin to the second >= answer_min_margin;
-    # suggest (top 3): top score >= suggest_min_score; otherwise none.
+    # method "confidence" (faq/confidence.py): answer when P(top entry right) >= answer_min_confidence,
+    # else offer `choices` entries when P(a right one among them) >= suggest_min_confidence,
+    # else none. method "thresholds": answer when the top score >= answer_min_score and the
+    # margin to the second >= answer_min_margin; suggest when top score >= suggest_min_score.
+    method: str = "thresholds"
     answer_min_score: float = 0.85
     answer_min_margin: float = 0.05
     suggest_min_score: float = 0.7
+    answer_model: Dict[str, float] = field(default_factory=dict)
+    choices_model: Dict[str, float] = field(default_factory=dict)
+    answer_min_confidence: float = 0.9
+    suggest_min_confidence: float = 0.3
+    choices: int = 5  # how many entries a choice offers (the phone reads at most 3)
     calibration: Dict[str, Any] = field(default_factory=dict)  # how they were measured
 
 
@@ -123,7 +146,10 @@ class SearchConfig:
         """What the stored vectors depend on (besides the model): the passage side only."""
         ix = self.index
         blob = json.dumps(
-            [list(ix.dense_texts), ix.answer_chars, ix.max_alternatives, ix.passage_prefix]
+            [
+                list(ix.dense_texts), ix.answer_chars, ix.max_alternatives, ix.passage_prefix,
+                ix.answer_prefix, ix.passage_chars, ix.max_passages,
+            ]
         )  # encoder_threads and the query-side settings do not change the vectors
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

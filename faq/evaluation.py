@@ -1,5 +1,4 @@
-"""Dev-set metrics (nDCG@10, Hit@1, Hit@5, MRR@10, decision precision) and the calibration
-of the fusion weights and decision thresholds."""
+"""Query sets and their metrics (nDCG@10, Hit@1, Hit@5, MRR@10, decision precision)."""
 from __future__ import annotations
 
 import hashlib
@@ -9,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-import numpy as np
 
 
 @dataclass(frozen=True)
@@ -134,110 +132,19 @@ def metrics_by_style(runs: Sequence[Tuple[Query, Sequence[str], str]]) -> Dict[s
     return out
 
 
-# ---- calibration ----------------------------------------------------------------------------
-
-# Utility of a decision (per query) used to choose the thresholds: a wrong answer costs more
-# than sending the resident to a person.
-UTILITY = {
-    ("answer", True): 1.0,
-    ("answer", False): -3.0,
-    ("suggest", True): 0.5,
-    ("suggest", False): -0.5,
-    ("none", True): 1.0,  # the FAQ has no answer and we said so
-    ("none", False): -0.5,  # an answer existed
-}
+def heldout_entry(faq_id: str) -> bool:
+    """A fixed quarter of the FAQ ids, held out from any tuning (by a hash, so it holds for
+    any FAQ)."""
+    return int(hashlib.sha1(faq_id.encode("utf-8")).hexdigest(), 16) % 4 == 0
 
 
-@dataclass
-class ScoredQuery:
-    query: Query
-    ranked: List[str]
-    top: float
-    margin: float
-    a_ok: bool  # top hit relevant
-    s_ok: bool  # a relevant hit in the top 3
-
-
-def _decide(top: np.ndarray, margin: np.ndarray, a: float, m: float, s: float) -> np.ndarray:
-    out = np.full(len(top), 2, dtype=np.int8)  # none
-    out[top >= s] = 1  # suggest
-    out[(top >= a) & (margin >= m)] = 0  # answer
-    return out
-
-
-def calibrate_thresholds(
-    items: Sequence[ScoredQuery],
-    min_answer_precision: float = 0.9,
-    utility: Dict[Tuple[str, bool], float] = UTILITY,
-) -> Dict[str, Any]:
-    """Grid search over (answer score, answer margin, suggest score) maximising the mean
-    utility, subject to the answer precision floor. Returns thresholds and measurements."""
-    if not items:
-        raise ValueError("no queries to calibrate on")
-    top = np.array([it.top for it in items])
-    margin = np.array([it.margin for it in items])
-    a_ok = np.array([it.a_ok for it in items])
-    s_ok = np.array([it.s_ok for it in items])
-    na = np.array([not it.query.relevant for it in items])
-    u_answer = np.where(a_ok, utility[("answer", True)], utility[("answer", False)])
-    u_suggest = np.where(s_ok, utility[("suggest", True)], utility[("suggest", False)])
-    u_none = np.where(na, utility[("none", True)], utility[("none", False)])
-
-    score_grid = np.unique(np.round(np.quantile(top, np.linspace(0, 1, 61)), 4))
-    score_grid = np.concatenate([score_grid, [score_grid.max() + 1e-3]])
-    margin_grid = np.unique(
-        np.concatenate([[0.0], np.round(np.quantile(margin, np.linspace(0, 0.95, 40)), 4)])
-    )
-    best: Optional[Tuple[float, float, float, float, float]] = None
-    for s in score_grid:
-        for a in score_grid[score_grid >= s]:
-            for m in margin_grid:
-                d = _decide(top, margin, a, m, s)
-                answered = d == 0
-                if answered.any():
-                    precision = a_ok[answered].mean()
-                    if precision < min_answer_precision:
-                        continue
-                u = np.where(d == 0, u_answer, np.where(d == 1, u_suggest, u_none)).mean()
-                # ties: prefer more answers, then lower thresholds
-                key = (u, answered.sum(), -a, -m, -s)
-                if best is None or key > best[0]:
-                    best = (key, float(a), float(m), float(s), float(u))
-    assert best is not None
-    _, a, m, s, u = best
-    d = _decide(top, margin, a, m, s)
-    names = np.array(["answer", "suggest", "none"])[d]
-    runs = [(it.query, it.ranked, str(n)) for it, n in zip(items, names)]
-    return {
-        "answer_min_score": round(a, 4),
-        "answer_min_margin": round(m, 4),
-        "suggest_min_score": round(s, 4),
-        "utility": round(u, 4),
-        "metrics": decision_metrics(runs),
-    }
-
-
-def cross_validated_decisions(
-    items: Sequence[ScoredQuery], folds: int = 5, min_answer_precision: float = 0.9, seed: int = 0
-) -> Dict[str, Any]:
-    """Decision metrics when each fold is decided by thresholds calibrated on the others:
-    an honest estimate for unseen questions."""
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(items))
-    runs = []
-    for f in range(folds):
-        test = [items[i] for i in order[f::folds]]
-        train = [items[i] for j, i in enumerate(order) if j % folds != f]
-        if not test or not train:
-            continue
-        t = calibrate_thresholds(train, min_answer_precision)
-        d = _decide(
-            np.array([it.top for it in test]),
-            np.array([it.margin for it in test]),
-            t["answer_min_score"],
-            t["answer_min_margin"],
-            t["suggest_min_score"],
-        )
-        names = np.array(["answer", "suggest", "none"])[d]
-        runs.extend((it.query, it.ranked, str(n)) for it, n in zip(test, names))
-    return decision_metrics(runs)
+def split_queries(queries: Sequence[Query]) -> Tuple[List[Query], List[Query]]:
+    """(tuning, held out): a query is held out when an entry that answers it is held out;
+    queries with no answer are split by their own id the same way."""
+    tune: List[Query] = []
+    held: List[Query] = []
+    for q in queries:
+        exact = [f for f, g in q.relevant.items() if g >= 2] or list(q.relevant)
+        out = any(heldout_entry(f) for f in exact) if exact else heldout_entry(q.query_id)
+        (held if out else tune).append(q)
+    return tune, held

@@ -1,8 +1,10 @@
 """The hybrid search index: BM25 on Sudachi terms + dense vectors in FAISS, fused.
 
-Each published entry holds a slot. Its dense vectors (question, each phrasing, the head of the
-answer) live in a faiss.IndexIDMap2 under ids slot*VPS+j, so one entry's vectors can be removed
-and re-added alone; an entry scores the max over its vectors. BM25 updates its postings per
+Each published entry holds a slot. Its dense vectors live in a faiss.IndexIDMap2 under ids
+slot*VPS+j, so one entry's vectors can be removed and re-added alone: first the question side
+(the question and its phrasings, j < nq[slot]), then the answer's passages. An entry scores the
+max over each side's vectors (dq, da); BM25 scores the question side, the answer and the kana
+readings (bq, ba, br); the fusion weighs these five signals. BM25 updates its postings per
 entry too. Publish windows are checked at query time against per-slot arrays, so entries open
 and close by the clock without any write.
 
@@ -29,15 +31,15 @@ import numpy as np
 
 from faq.analysis import Analysis, TextAnalyzer
 from faq.bm25 import BM25Index
-from faq.config import SearchConfig
+from faq.config import FEATURES, SearchConfig
 from faq.entry import FaqEntry, utcnow
-from faq.japanese import normalize_width
+from faq.japanese import normalize_width, split_passages
 from faq.store import Changes
 
 log = logging.getLogger(__name__)
 
 VPS = 64  # vector id = slot * VPS + j
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 MAX_DENSE_QUERY_CHARS = 512
 _INF = float("inf")
 
@@ -47,7 +49,8 @@ class Lexical:
     mutations: int  # SearchIndex.mutations when computed
     analysis: Analysis
     active: np.ndarray
-    bm25: np.ndarray
+    bm25: np.ndarray  # the combined BM25F score (candidate selection, "weighted" fusion)
+    fields: np.ndarray  # (3, size): bq, ba, br, each over its own ceiling
 
 
 @dataclass
@@ -55,8 +58,16 @@ class Candidate:
     slot: int
     faq_id: str
     score: float  # fused
-    dense: float
-    bm25: float
+    dense: float  # max(dq, da)
+    bm25: float  # combined BM25F
+    dq: float = 0.0  # best cosine with the question side
+    da: float = 0.0  # best cosine with an answer passage
+    bq: float = 0.0
+    ba: float = 0.0
+    br: float = 0.0
+
+    def features(self) -> Tuple[float, ...]:
+        return tuple(getattr(self, f) for f in FEATURES)
 
 
 def _ts(value: Optional[datetime], default: float) -> float:
@@ -94,6 +105,7 @@ class SearchIndex:
         self.entries: List[Optional[FaqEntry]] = []
         self.free: List[int] = []
         self.nvec = np.zeros(0, dtype=np.int32)
+        self.nq = np.zeros(0, dtype=np.int32)  # question-side vectors come first
         self.start_ts = np.zeros(0, dtype=np.float64)
         self.end_ts = np.zeros(0, dtype=np.float64)
         self.alive = np.zeros(0, dtype=bool)
@@ -109,8 +121,14 @@ class SearchIndex:
     # ---- what is indexed ------------------------------------------------------------------
 
     def passage_texts(self, entry: FaqEntry) -> Tuple[str, ...]:
+        """The texts encoded for an entry, prefixes included: question side first."""
+        q, a = self.dense_parts(entry)
+        return q + a
+
+    def dense_parts(self, entry: FaqEntry) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
         ix = self.config.index
         texts: List[str] = []
+        answers: List[str] = []
         for kind in ix.dense_texts:
             if kind == "question":
                 texts.append(entry.question)
@@ -126,14 +144,27 @@ class SearchIndex:
             elif kind == "question_alternatives":
                 parts = (entry.question,) + entry.alternatives[: ix.max_alternatives]
                 texts.append("".join(p if p[-1:] in "。？！?!." else p + "。" for p in parts))
+            elif kind == "answer_passages":
+                answers.extend(split_passages(entry.answer, ix.passage_chars, ix.max_passages))
+            elif kind == "titled_passages":
+                answers.extend(
+                    f"{entry.question} {p}"
+                    for p in split_passages(entry.answer, ix.passage_chars, ix.max_passages)
+                )
             else:
                 raise ValueError(f"unknown dense text kind {kind!r}")
-        out: List[str] = []
+        q_out: List[str] = []
         for t in texts:
             t = normalize_width(t).strip()
-            if t and t not in out:
-                out.append(t)
-        return tuple(out[:VPS])
+            if t and ix.passage_prefix + t not in q_out:
+                q_out.append(ix.passage_prefix + t)
+        q_out = q_out[: VPS // 2]
+        a_out: List[str] = []
+        for t in answers:
+            t = normalize_width(t).strip()
+            if t and ix.answer_prefix + t not in a_out and ix.answer_prefix + t not in q_out:
+                a_out.append(ix.answer_prefix + t)
+        return tuple(q_out), tuple(a_out[: VPS - len(q_out)])
 
     def entry_terms(self, entry: FaqEntry) -> Tuple[List[str], List[str], List[str]]:
         """BM25 terms: question side, answer side, reading n-grams of the question side."""
@@ -159,6 +190,7 @@ class SearchIndex:
         self.entries.extend([None] * extra)
         self.dense_texts.extend([()] * extra)
         self.nvec = np.concatenate([self.nvec, np.zeros(extra, dtype=np.int32)])
+        self.nq = np.concatenate([self.nq, np.zeros(extra, dtype=np.int32)])
         self.start_ts = np.concatenate([self.start_ts, np.full(extra, -_INF)])
         self.end_ts = np.concatenate([self.end_ts, np.full(extra, _INF)])
         self.alive = np.concatenate([self.alive, np.zeros(extra, dtype=bool)])
@@ -190,6 +222,7 @@ class SearchIndex:
             ids = np.arange(slot * VPS, slot * VPS + n, dtype=np.int64)
             self.vectors.remove_ids(ids)
             self.nvec[slot] = 0
+            self.nq[slot] = 0
             self.dense_texts[slot] = ()
 
     def _remove_slot(self, faq_id: str) -> bool:
@@ -206,8 +239,7 @@ class SearchIndex:
         return True
 
     def _encode_passages(self, texts: Sequence[str], show_progress: bool) -> np.ndarray:
-        prefix = self.config.index.passage_prefix
-        return self.encoder.encode([prefix + t for t in texts], show_progress=show_progress)
+        return self.encoder.encode(list(texts), show_progress=show_progress)
 
     def upsert(self, entries: Sequence[FaqEntry], show_progress: bool = False) -> int:
         """(Re)indexes published entries, drops the others. Returns how many changed.
@@ -217,7 +249,7 @@ class SearchIndex:
         """
         self.mutations += 1
         changed = 0
-        to_encode: List[Tuple[int, Tuple[str, ...]]] = []
+        to_encode: List[Tuple[int, Tuple[str, ...], int]] = []
         to_analyse: List[Tuple[int, FaqEntry]] = []
         for entry in entries:
             if entry.status != "published":
@@ -226,10 +258,11 @@ class SearchIndex:
             slot = self._slot_for(entry.id)
             old = self.entries[slot]
             self._set_meta(slot, entry)
-            texts = self.passage_texts(entry)
+            q_texts, a_texts = self.dense_parts(entry)
+            texts = q_texts + a_texts
             if texts != self.dense_texts[slot] or self.nvec[slot] == 0:
                 self._remove_vectors(slot)
-                to_encode.append((slot, texts))
+                to_encode.append((slot, texts, len(q_texts)))
             if old is None or _lexical_fields(old) != _lexical_fields(entry):
                 to_analyse.append((slot, entry))
             changed += 1
@@ -267,19 +300,20 @@ class SearchIndex:
             self.bm25.add(slot, *terms)
         return changed
 
-    def _add_vectors(self, to_encode: List[Tuple[int, Tuple[str, ...]]], show_progress: bool) -> None:
+    def _add_vectors(self, to_encode: List[Tuple[int, Tuple[str, ...], int]], show_progress: bool) -> None:
         unique: Dict[str, int] = {}
-        for _, texts in to_encode:
+        for _, texts, _ in to_encode:
             for t in texts:
                 unique.setdefault(t, len(unique))
         matrix = self._encode_passages(list(unique), show_progress)
         all_vecs: List[np.ndarray] = []
         all_ids: List[np.ndarray] = []
-        for slot, texts in to_encode:
+        for slot, texts, nq in to_encode:
             rows = [unique[t] for t in texts]
             all_vecs.append(matrix[rows])
             all_ids.append(np.arange(slot * VPS, slot * VPS + len(texts), dtype=np.int64))
             self.nvec[slot] = len(texts)
+            self.nq[slot] = nq
             self.dense_texts[slot] = texts
         self.vectors.add_with_ids(
             np.ascontiguousarray(np.vstack(all_vecs), dtype=np.float32),
@@ -366,13 +400,14 @@ class SearchIndex:
         return out
 
     def lexical(self, analysis: Analysis, now: Optional[datetime] = None) -> "Lexical":
-        """Active mask and BM25 score of every slot (the part of a query that needs no
+        """Active mask and BM25 scores of every slot (the part of a query that needs no
         vector: the service computes it while the query is being encoded)."""
         size = len(self.entries)
         active = self.active(now)
-        bm25 = self.bm25.normalized_scores(analysis.terms, size, analysis.reading)[:size]
-        bm25 = np.where(active, bm25, 0.0).astype(np.float32)
-        return Lexical(self.mutations, analysis, active, bm25)
+        bm25, per_field = self.bm25.field_scores(analysis.terms, size, analysis.reading)
+        bm25 = np.where(active, bm25[:size], 0.0).astype(np.float32)
+        per_field = np.where(active, per_field[:, :size], 0.0).astype(np.float32)
+        return Lexical(self.mutations, analysis, active, bm25, per_field)
 
     def active(self, now: Optional[datetime] = None) -> np.ndarray:
         t = (now or utcnow()).timestamp()
@@ -410,35 +445,34 @@ class SearchIndex:
             for s in positive.tolist():
                 cand[s] = None
 
-        # Dense: nearest vectors, max per entry.
-        dense: Dict[int, float] = {}
-        if qvec is not None and method != "bm25" and self.vectors.ntotal:
+        # Dense: the entries of the nearest vectors (either side).
+        use_dense = qvec is not None and method != "bm25" and self.vectors.ntotal > 0
+        if use_dense:
             k = min(self.vectors.ntotal, n_cand * 4)
-            scores, ids = self.vectors.search(qvec, k)
-            for score, vid in zip(scores[0].tolist(), ids[0].tolist()):
+            _, ids = self.vectors.search(qvec, k)
+            found = 0
+            for vid in ids[0].tolist():
                 if vid < 0:
                     continue
                 slot = vid // VPS
-                if not active[slot] or slot in dense:
-                    continue  # first hit of a slot is its max
-                dense[slot] = score
-                if len(dense) >= n_cand:
+                if not active[slot] or slot in cand:
+                    continue
+                cand[slot] = None
+                found += 1
+                if found >= n_cand:
                     break
-            for s in dense:
-                cand[s] = None
         if not cand:
             return []
 
         slots = np.fromiter(cand.keys(), dtype=np.int64, count=len(cand))
-        d = np.zeros(len(slots), dtype=np.float32)
-        if qvec is not None and method != "bm25":
-            missing = [i for i, s in enumerate(slots.tolist()) if s not in dense]
-            for i, s in enumerate(slots.tolist()):
-                if s in dense:
-                    d[i] = dense[s]
-            if missing:
-                d[missing] = self._dense_scores(slots[missing], qvec[0])
+        if use_dense:
+            dq, da = self._dense_scores(slots, qvec[0])
+        else:
+            dq = np.zeros(len(slots), dtype=np.float32)
+            da = np.zeros(len(slots), dtype=np.float32)
+        d = np.maximum(dq, da)
         b = bm25[slots]
+        bq, ba, br = lexical.fields[:, slots]
 
         if method == "bm25":
             fused = b.copy()
@@ -450,40 +484,55 @@ class SearchIndex:
             )
         elif method == "weighted":
             fused = fusion.dense_weight * d + fusion.bm25_weight * b
+        elif method == "linear":
+            fused = linear_fusion(fusion.weights, fusion.bias, dq=dq, da=da, bq=bq, ba=ba, br=br)
         else:
             raise ValueError(f"unknown fusion method {method!r}")
         order = np.lexsort((slots, -fused))[:top_k]
         out = []
         for i in order.tolist():
             slot = int(slots[i])
-            entry = self.entries[slot]
             out.append(
                 Candidate(
                     slot=slot,
-                    faq_id=entry.id,
+                    faq_id=self.entries[slot].id,
                     score=float(fused[i]),
                     dense=float(d[i]),
                     bm25=float(b[i]),
+                    dq=float(dq[i]),
+                    da=float(da[i]),
+                    bq=float(bq[i]),
+                    ba=float(ba[i]),
+                    br=float(br[i]),
                 )
             )
         return out
 
-    def _dense_scores(self, slots: np.ndarray, q: np.ndarray) -> np.ndarray:
-        """Max cosine over each slot's vectors (for candidates the dense search missed)."""
+    def _dense_scores(self, slots: np.ndarray, q: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """Max cosine over each slot's question-side vectors and over its answer passages
+        (-1 where a slot has none of a side, 0 for both when it has no vector at all)."""
         ids: List[int] = []
         owner: List[int] = []
+        side: List[bool] = []  # True: answer side
         for i, s in enumerate(slots.tolist()):
-            n = int(self.nvec[s])
+            n, nq = int(self.nvec[s]), int(self.nq[s])
             ids.extend(range(s * VPS, s * VPS + n))
             owner.extend([i] * n)
-        out = np.zeros(len(slots), dtype=np.float32)
+            side.extend([j >= nq for j in range(n)])
+        dq = np.zeros(len(slots), dtype=np.float32)
+        da = np.zeros(len(slots), dtype=np.float32)
         if not ids:
-            return out
+            return dq, da
         vecs = self.vectors.reconstruct_batch(np.asarray(ids, dtype=np.int64))
-        sims = vecs @ q
-        out[:] = -1.0
-        np.maximum.at(out, np.asarray(owner), sims.astype(np.float32))
-        return out
+        sims = (vecs @ q).astype(np.float32)
+        owner_arr = np.asarray(owner)
+        is_answer = np.asarray(side)
+        for out, mask in ((dq, ~is_answer), (da, is_answer)):
+            if mask.any():
+                best = np.full(len(slots), -1.0, dtype=np.float32)
+                np.maximum.at(best, owner_arr[mask], sims[mask])
+                out[:] = np.where(best > -1.0, best, 0.0)
+        return dq, da
 
     # ---- persistence ----------------------------------------------------------------------
 
@@ -503,6 +552,7 @@ class SearchIndex:
                     "slot": slot,
                     "entry": entry.to_dict(),
                     "texts": list(self.dense_texts[slot]),
+                    "nq": int(self.nq[slot]),
                     "terms": self.bm25.doc_terms(slot),
                 }
             )
@@ -576,6 +626,7 @@ class SearchIndex:
             index.slot_of[entry.id] = slot
             index._set_meta(slot, entry)
             index.dense_texts[slot] = tuple(item["texts"])
+            index.nq[slot] = int(item["nq"])
             if same_lexical:
                 fields = [
                     [t for t, n in item["terms"].get(name, {}).items() for _ in range(n)]
@@ -596,6 +647,14 @@ class SearchIndex:
 
 def _lexical_fields(entry: FaqEntry) -> tuple:
     return (entry.question, entry.alternatives, entry.keywords, entry.answer, entry.short_answer)
+
+
+def linear_fusion(weights: Dict[str, float], bias: float, **features: np.ndarray) -> np.ndarray:
+    out = np.full(len(next(iter(features.values()))), bias, dtype=np.float32)
+    for name, w in weights.items():
+        if w:
+            out += np.float32(w) * features[name]
+    return out
 
 
 def _rrf(scores: np.ndarray, weight: float, k: int) -> np.ndarray:

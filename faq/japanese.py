@@ -166,3 +166,32 @@ def shared_analyzer() -> JapaneseAnalyzer:
         if _shared is None:
             _shared = JapaneseAnalyzer()
         return _shared
+
+
+_SENTENCE_END = re.compile(r"(?<=[。！？!?])|\n+")
+
+
+def split_passages(text: str, max_chars: int, max_passages: int) -> List[str]:
+    """Sentences packed greedily into passages of at most max_chars (a longer sentence is cut
+    at max_chars); the first max_passages of them."""
+    out: List[str] = []
+    current = ""
+    for sentence in _SENTENCE_END.split(text or ""):
+        sentence = " ".join(sentence.split())
+        while len(sentence) > max_chars:
+            if current:
+                out.append(current)
+                current = ""
+            out.append(sentence[:max_chars])
+            sentence = sentence[max_chars:]
+        if not sentence:
+            continue
+        if current and len(current) + len(sentence) > max_chars:
+            out.append(current)
+            current = ""
+        current += sentence
+        if len(out) >= max_passages:
+            break
+    if current:
+        out.append(current)
+    return out[:max_passages]

@@ -12,20 +12,26 @@ index_dir and rebuilt when the model, the indexed texts or the database differ.
 """
 from __future__ import annotations
 
+import json
 import logging
+import os
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
+import numpy as np
+
+from faq import confidence
 from faq.analysis import DEFAULT_SYNONYMS, TextAnalyzer
-from faq.config import DecisionSettings, SearchConfig
+from faq.config import FEATURES, DecisionSettings, SearchConfig
 from faq.entry import FaqEntry
 from faq.index import Candidate, SearchIndex
+from faq.japanese import normalize_width
 from faq.store import FaqStore
 
 log = logging.getLogger(__name__)
@@ -54,23 +60,72 @@ class SearchResult:
         return self.hits[0] if self.hits else None
 
     def suggestions(self, n: int = 3) -> Tuple[Hit, ...]:
-        return self.hits[:n]
+        """The first n hits, without repeats: an entry whose question or answer reads the same
+        as one already chosen (FAQs often hold near copies) is skipped."""
+        keys = {h.faq_id: choice_key(h.entry) for h in self.hits}
+        chosen = set(distinct([h.faq_id for h in self.hits], keys, n))
+        return tuple(h for h in self.hits if h.faq_id in chosen)
 
 
-def decision_features(cands: Sequence[Candidate]) -> Dict[str, float]:
+def choice_key(entry: FaqEntry) -> Tuple[str, str]:
+    return _plain(entry.question), _plain(entry.answer)
+
+
+def distinct(ranked: Sequence[str], keys: Dict[str, Tuple[str, str]], n: int) -> List[str]:
+    out: List[str] = []
+    seen: set = set()
+    for faq_id in ranked:
+        own = set(keys.get(faq_id, (faq_id,))) - {""}
+        if own & seen:
+            continue
+        seen |= own
+        out.append(faq_id)
+        if len(out) >= n:
+            break
+    return out
+
+
+def _plain(text: str) -> str:
+    return "".join(ch for ch in normalize_width(text or "") if ch.isalnum())
+
+
+def decision_features(cands: Sequence[Candidate], query_chars: int = 0) -> Dict[str, float]:
+    """What decide() reads: the top fused score, its margin, and the confidence signals."""
     if not cands:
-        return {"top": 0.0, "margin": 0.0, "dense": 0.0, "bm25": 0.0}
-    top = cands[0].score
-    second = cands[1].score if len(cands) > 1 else 0.0
-    return {
-        "top": float(top),
-        "margin": float(top - second),
-        "dense": float(cands[0].dense),
-        "bm25": float(cands[0].bm25),
-    }
+        base = {"top": 0.0, "margin": 0.0, "dense": 0.0, "bm25": 0.0}
+    else:
+        top = cands[0].score
+        second = cands[1].score if len(cands) > 1 else 0.0
+        base = {
+            "top": float(top),
+            "margin": float(top - second),
+            "dense": float(cands[0].dense),
+            "bm25": float(cands[0].bm25),
+        }
+    x = confidence.signals(
+        np.array([c.score for c in cands], dtype=np.float64),
+        np.array([c.features() for c in cands], dtype=np.float64).reshape(-1, len(FEATURES)),
+        np.array([c.bm25 for c in cands], dtype=np.float64),
+        query_chars,
+    )
+    return {**base, **{f"signal_{name}": float(v) for name, v in zip(confidence.SIGNALS, x)}}
+
+
+def signal_vector(features: Dict[str, float]) -> np.ndarray:
+    return np.array([features.get(f"signal_{name}", 0.0) for name in confidence.SIGNALS])
 
 
 def decide(features: Dict[str, float], settings: DecisionSettings) -> str:
+    if settings.method == "confidence":
+        x = signal_vector(features)
+        p_answer = confidence.probability(settings.answer_model, x)
+        p_choices = confidence.probability(settings.choices_model, x)
+        features["p_answer"], features["p_choices"] = p_answer, p_choices
+        if p_answer >= settings.answer_min_confidence:
+            return "answer"
+        if p_choices >= settings.suggest_min_confidence:
+            return "suggest"
+        return "none"
     if features["top"] >= settings.answer_min_score and features["margin"] >= settings.answer_min_margin:
         return "answer"
     if features["top"] >= settings.suggest_min_score:
@@ -121,6 +176,8 @@ class FaqService:
         self._save_timer: Optional[threading.Timer] = None
         self._pool: Optional[ThreadPoolExecutor] = None
         self._closed = False
+        self._installation: Dict[str, Any] = {}
+        self._installation_mtime = 0.0
 
     @classmethod
     def from_settings(
@@ -178,6 +235,47 @@ class FaqService:
         if self.index_dir is None:
             return None
         return self.index_dir / f"faq-{self.store.store_id}.npz"
+
+    @property
+    def installation_path(self) -> Optional[Path]:
+        if self.index_dir is None:
+            return None
+        return self.index_dir / f"faq-{self.store.store_id}.calibration.json"
+
+    @property
+    def installation(self) -> Dict[str, Any]:
+        """This installation's own calibration (faq.calibration.calibrate_installation), {} when
+        none was made: what its FAQ says about the answer threshold."""
+        path = self.installation_path
+        mtime = self._mtime(path)
+        if mtime != self._installation_mtime:
+            self._installation_mtime = mtime
+            self._installation = {}
+            if mtime:
+                try:
+                    self._installation = json.loads(path.read_text(encoding="utf-8"))
+                except (OSError, ValueError) as exc:
+                    log.warning("installation calibration %s unreadable (%s); using the shipped one", path, exc)
+        return self._installation
+
+    def save_installation(self, data: Dict[str, Any]) -> Optional[Path]:
+        path = self.installation_path
+        if path is None:
+            return None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+        os.replace(tmp, path)
+        return path
+
+    def decision_settings(self) -> DecisionSettings:
+        """The shipped decision, with the answer threshold raised where this installation's
+        calibration asks for it (never lowered)."""
+        base = self.config.decision
+        raised = self.installation.get("answer_min_confidence")
+        if isinstance(raised, (int, float)) and raised > base.answer_min_confidence:
+            return replace(base, answer_min_confidence=float(raised))
+        return base
 
     @property
     def index(self) -> SearchIndex:
@@ -335,7 +433,8 @@ class FaqService:
             lexical = future.result()
             with self._lock:
                 cands = index.rank(
-                    analysis, qvec, top_k=max(top_k, 3), now=now, method=method, lexical=lexical
+                    analysis, qvec, top_k=max(top_k, confidence.AGREEMENT_DEPTH), now=now,
+                    method=method, lexical=lexical,
                 )
                 hits = tuple(
                     Hit(c.faq_id, c.score, index.entries[c.slot], c.dense, c.bm25)
@@ -344,8 +443,8 @@ class FaqService:
         except Exception:
             log.exception("FAQ search failed for a query of %d characters", len(query))
             return SearchResult("none", (), query)
-        features = decision_features(cands)
-        decision = decide(features, self.config.decision) if hits else "none"
+        features = decision_features(cands, len(query))
+        decision = decide(features, self.decision_settings()) if hits else "none"
         return SearchResult(decision, hits[:top_k], query, features)
 
     def _lexical(self, index: SearchIndex, analysis: Any, now: Optional[datetime]) -> Any:

@@ -58,3 +58,13 @@ def test_choice_buttons_pick_by_id_and_end_with_none_of_these():
     buttons = replies.choice_buttons([ENTRY])
     assert buttons[0] == {"title": ENTRY.question, "payload": '/ask_question{"faq_id": "F0170"}'}
     assert buttons[-1]["title"] == "どれにも当てはまらない"
+
+
+def test_choices_carry_a_short_hint_of_each_answer():
+    long_first = SimpleNamespace(**{**vars(ENTRY), "id": "F0171", "short_answer": "",
+                                    "answer": "申請は、本人確認書類と印鑑を持って市民課の窓口に来ていただくか、郵送でも受け付けています。ほか。"})
+    payload = replies.choices_payload([ENTRY, long_first])
+    assert [b["payload"] for b in payload] == [b["payload"] for b in replies.choice_buttons([ENTRY, long_first])]
+    assert payload[0]["hint"] == "粗大ごみは予約制です。"  # the short answer's first sentence
+    assert payload[1]["hint"].endswith("…") and len(payload[1]["hint"]) == replies.CHOICE_HINT_CHARS
+    assert "hint" not in payload[-1]  # 「どれにも当てはまらない」

@@ -94,6 +94,12 @@
       button.type = "button";
       button.className = "choice";
       button.textContent = b.title;
+      if (b.hint) {
+        var hint = document.createElement("span");
+        hint.className = "hint";
+        hint.textContent = b.hint;
+        button.appendChild(hint);
+      }
       button.setAttribute("aria-pressed", "false");
       button.addEventListener("click", function () {
         if (busy) return;

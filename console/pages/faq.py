@@ -61,6 +61,46 @@ def _choices(state) -> Dict[str, List[str]]:
     return {"categories": categories, "departments": departments}
 
 
+# ---- how the bot decides (the search's calibration) ----------------------------------------
+
+OUTCOME_LABELS_JA = {
+    "right_answer": "確信して回答し、正しかった",
+    "wrong_answer": "確信して回答し、誤っていた",
+    "choices_hit": "候補を示し、正しいものが含まれていた",
+    "choices_miss": "候補を示したが、正しいものがなかった",
+    "nothing": "該当なし（職員へ）",
+}
+
+
+@router.get("/faq/decision", name="faq_decision")
+def faq_decision(request: Request, user: StaffUser = Depends(require("faq"))):
+    from console.services import faq_service
+
+    service = faq_service(get_state(request))
+    decision = service.config.decision
+    return render(
+        request, "faq_decision.html", title="回答の判定", decision=decision,
+        effective=service.decision_settings(), installation=service.installation,
+        fitted=decision.calibration.get("cross_validated_5fold", {}), outcome_labels=OUTCOME_LABELS_JA,
+    )
+
+
+@router.post("/faq/decision/calibrate", name="faq_decision_calibrate")
+def faq_decision_calibrate(request: Request, user: StaffUser = Depends(require("faq"))):
+    from console.services import faq_service
+    from faq.calibration import calibrate_installation
+
+    service = faq_service(get_state(request))
+    if service.installation_path is None:
+        flash(request, "この画面の FAQ は検索の索引を保存していないため、較正を保存できません。", "error")
+        return redirect(request, "/faq/decision")
+    data = calibrate_installation(service)
+    audit(request, "faq.calibrate", "", answer_min_confidence=data["answer_min_confidence"],
+          entries=data["entries"])
+    flash(request, f"較正しました。回答のしきい値は {data['answer_min_confidence']:.2f} です。")
+    return redirect(request, "/faq/decision")
+
+
 # ---- list -----------------------------------------------------------------------------------
 
 @router.get("/faq", name="faq_list")

@@ -171,6 +171,17 @@ def test_choices_are_read_with_numbers_and_accept_keys_and_speech(gateway, fake_
     assert fake_rasa.messages()[-1] == "/deny"
 
 
+def test_five_choices_are_read_as_three_and_none_of_these(gateway, fake_rasa):
+    five = [{"title": f"質問{i}", "payload": f'/ask_question{{"faq_id": "F{i}"}}', "hint": "要点"} for i in range(1, 6)]
+    five.append(CHOICES[-1])
+    fake_rasa.replies["ごみ"] = [{"text": "次のうち、近いものはありますか？", "buttons": five},
+                                {"custom": {"madoguchi": {"kind": "choices", "choices": five}}}]
+    text = gather_reply(gateway, SpeechResult="ごみ", Confidence="0.9").find("Gather").find("Say").text
+    assert "1番、質問1。2番、質問2。3番、質問3。4番、どれにも当てはまらない。" in text and "質問4" not in text
+    gather_reply(gateway, "choices", Digits="4")
+    assert fake_rasa.messages()[-1] == "/deny"
+
+
 def test_low_confidence_is_confirmed_before_asking(gateway, fake_rasa):
     root = gather_reply(gateway, SpeechResult="住民票が欲しい", Confidence="0.21")
     assert fake_rasa.received == []

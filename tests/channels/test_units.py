@@ -74,6 +74,22 @@ def test_parse_turn_reads_text_buttons_and_the_custom_part():
         parse_turn({"error": "x"})
 
 
+def test_choice_hints_reach_line_listing_and_the_phone_reads_three():
+    from channels.line import render_turn
+
+    entries = [{"title": f"質問{i}", "payload": f"/ask_question{{\"faq_id\": \"F{i}\"}}", "hint": f"答え{i}の要点"}
+               for i in range(1, 6)]
+    none = {"title": "どれにも当てはまらない", "payload": "/deny"}
+    turn = parse_turn([
+        {"text": "次のうち、近いものはありますか？", "buttons": [{k: b[k] for k in ("title", "payload")} for b in entries] + [none]},
+        {"custom": {"madoguchi": {"kind": "choices", "choices": entries + [none]}}},
+    ])
+    assert [b.hint for b in turn.choices] == [f"答え{i}の要点" for i in range(1, 6)] + [""]
+    listing = render_turn(turn)[0].text
+    assert "1. 質問1\n　（答え1の要点）" in listing and "6. どれにも当てはまらない" in listing
+    assert "（）" not in listing
+
+
 # --- LINE's limits ------------------------------------------------------------------------
 
 

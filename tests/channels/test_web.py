@@ -46,16 +46,17 @@ def test_message_goes_to_rasa_and_comes_back_rendered(gateway, fake_rasa):
     session = new_session(gateway)
     choices = [{"title": "粗大ごみの出し方", "payload": "/ask_question{\"faq_id\": \"g1\"}"},
                {"title": "どれにも当てはまらない", "payload": "/deny"}]
+    hinted = [{**choices[0], "hint": "申し込み制で収集します。"}, choices[1]]
     fake_rasa.replies["ごみ"] = [
         {"text": "次のうち、知りたい内容に近いものはありますか？", "buttons": choices},
-        {"custom": {"madoguchi": {"kind": "choices", "choices": choices}}},
+        {"custom": {"madoguchi": {"kind": "choices", "choices": hinted}}},
     ]
     response = gateway.http.post("/web/api/message", json={"session": session, "text": "  ごみ  "})
     assert response.status_code == 200
     assert response.json() == {
         "kind": "choices",
         "handoff": False,
-        "messages": [{"role": "bot", "text": "次のうち、知りたい内容に近いものはありますか？", "buttons": choices}],
+        "messages": [{"role": "bot", "text": "次のうち、知りたい内容に近いものはありますか？", "buttons": hinted}],
     }
     assert fake_rasa.received == [{"sender": f"web:{session}", "message": "ごみ", "metadata": {"channel": "web"}}]
 

@@ -9,7 +9,8 @@ import pytest
 from console_support import ServerThread, browser_login
 
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "tablet": {"width": 820, "height": 1180}}
-PAGES = ["/faq", "/faq/F0001", "/faq/F0001/history", "/faq/new", "/faq/import", "/users", "/audit", "/password"]
+PAGES = ["/faq", "/faq/F0001", "/faq/F0001/history", "/faq/new", "/faq/import", "/faq/decision", "/users", "/audit",
+         "/password"]
 
 
 @pytest.fixture
@@ -41,6 +42,8 @@ def test_pages_fit_and_scripts_run(browser, server, artifacts, device):
         page.goto(server.url + "/staff" + path)
         assert page.locator("header .whoami").is_visible(), path
         assert no_horizontal_scroll(page), f"{path} scrolls sideways on the {device}"
+    page.goto(server.url + "/staff/faq/decision")
+    page.screenshot(path=str(artifacts / f"console_faq_decision_{device}.png"), full_page=True)
     page.goto(server.url + "/staff/faq")
     if device == "tablet":
         page.screenshot(path=str(artifacts / "console_faq_list_tablet.png"))

@@ -143,7 +143,10 @@ def ambiguous_question(conversation) -> dict:
     part = custom(reply)
     assert part.get("kind") == "choices", reply
     assert buttons(reply)[-1] == replies.NONE_OF_THESE
-    assert 2 <= len(part["choices"]) <= 4
+    assert 3 <= len(part["choices"]) <= 6  # up to 5 entries and 「どれにも当てはまらない」
+    entries = [b for b in part["choices"] if b["payload"].startswith("/ask_question")]
+    assert len({b["title"] for b in entries}) == len(entries)  # no entry twice
+    assert all(b["hint"] and len(b["hint"]) <= replies.CHOICE_HINT_CHARS for b in entries), entries
     return part
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 import subprocess
 
 import pytest
@@ -42,6 +43,11 @@ def test_import_search_jsonl_eval_export(cli_env, tmp_path):
     proc = run(env, "import", str(SAMPLE_CSV), "--db", db)
     assert proc.returncode == 0, proc.stderr
     assert "新規 320 件" in proc.stderr and proc.stdout == ""
+    assert "回答のしきい値" in proc.stderr  # the index is built and this FAQ calibrated
+    home = env["MADOGUCHI_INDEX_DIR"]
+    calibrations = list(Path(home).glob("faq-*.calibration.json"))
+    assert len(calibrations) == 1
+    assert json.loads(calibrations[0].read_text(encoding="utf-8"))["entries"] > 250
 
     queries = [
         {"query_id": "q1", "text": "粗大ごみを出したい"},
@@ -75,6 +81,16 @@ def test_import_search_jsonl_eval_export(cli_env, tmp_path):
     fused = next(line for line in proc.stdout.splitlines() if line.startswith("fused"))
     ndcg = float(fused.split()[1])
     assert ndcg > 0.8
+    for label in ("what the resident got", "a confident answer, and it was right",
+                  "a confident answer, and it was WRONG", "choices, one of them right",
+                  "choices, none right", "nothing found", "回答のしきい値"):
+        assert label in proc.stdout, proc.stdout
+    wrong = next(line for line in proc.stdout.splitlines() if "it was WRONG" in line)
+    assert float(wrong.split()[-1].rstrip("%")) <= 3.0
+
+    proc = run(env, "calibrate", "--self", "--db", db)
+    assert proc.returncode == 0, proc.stderr
+    assert "回答のしきい値" in proc.stderr and "基準" in proc.stderr
 
     out = tmp_path / "export.csv"
     proc = run(env, "export", str(out), "--db", db)

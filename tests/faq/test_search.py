@@ -180,12 +180,16 @@ def test_saved_index_is_loaded_and_caught_up(editable_copy, encoder):
     counting = CountingEncoder(encoder)
     store = FaqStore(url)
     entry = store.get("F0003")
-    store.update("F0003", {"question": "ひだまり城址公園の夜桜ライトアップの点灯時間"}, expected_version=entry.version)
+    store.update("F0003", {"question": "ひだまり城址公園の夜桜ライトアップの点灯時間",
+                           "answer": "城址公園の夜桜ライトアップは、4月上旬の18時から21時まで点灯します。"},
+                 expected_version=entry.version)
     service = FaqService(store, counting, index_dir=index_dir)
     result = service.search("ひだまり城址公園の夜桜ライトアップの点灯時間")
     assert result.hits[0].faq_id == "F0003"
-    # loaded from disk: only the edited entry and the query were encoded
-    assert counting.texts == 2
+    # loaded from disk: only the edited entry's texts (question side, answer passage) and the query
+    index = service.index
+    assert len(index.dense_texts[index.slot_of["F0003"]]) == 2
+    assert counting.texts == 3
     service.close()
 
 
