@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
+from faq import language as languages
 from faq.analysis import DEFAULT_SYNONYMS, TextAnalyzer
 from faq.config import DecisionSettings, SearchConfig
 from faq.entry import FaqEntry
@@ -48,6 +49,7 @@ class SearchResult:
     hits: Tuple[Hit, ...] = ()
     query: str = ""
     features: Dict[str, float] = field(default_factory=dict)
+    language: Optional[str] = None  # the question's language (faq/language.py), None if unknown
 
     @property
     def top(self) -> Optional[Hit]:
@@ -322,16 +324,18 @@ class FaqService:
         except Exception:
             log.exception("FAQ index refresh failed; searching the index as it is")
         index = self._index
+        # Another language: the glossary's Japanese words are added, the dense embedding ranks.
+        searched, method, lang = languages.prepare_query(query, method)
         if index is None:
-            return SearchResult("none", (), query)
+            return SearchResult("none", (), query, language=lang)
         try:
-            analysis = index.analyzer.analyze(query, readings=True)
+            analysis = index.analyzer.analyze(searched, readings=True)
             # BM25 in the worker thread while this one encodes the query (the encoder uses
             # one core): the lexical part costs nothing on the critical path.
             future = self._worker().submit(self._lexical, index, analysis, now)
             qvec = None
             if method != "bm25":
-                qvec = index.encode_query(index.dense_query_text(query, analysis))
+                qvec = index.encode_query(index.dense_query_text(searched, analysis))
             lexical = future.result()
             with self._lock:
                 cands = index.rank(
@@ -343,10 +347,10 @@ class FaqService:
                 )
         except Exception:
             log.exception("FAQ search failed for a query of %d characters", len(query))
-            return SearchResult("none", (), query)
+            return SearchResult("none", (), query, language=lang)
         features = decision_features(cands)
         decision = decide(features, self.config.decision) if hits else "none"
-        return SearchResult(decision, hits[:top_k], query, features)
+        return SearchResult(decision, hits[:top_k], query, features, language=lang)
 
     def _lexical(self, index: SearchIndex, analysis: Any, now: Optional[datetime]) -> Any:
         with self._lock:
