@@ -149,6 +149,7 @@ _JAPANESE = {
     "offer_staff": replies.OFFER_STAFF,
     "declined_staff": replies.DECLINED_STAFF,
     "out_of_scope": replies.OUT_OF_SCOPE,
+    "ask_city": "市の手続きや施設についてのご質問でしたら、お気軽にどうぞ。",
     "error": replies.ERROR,
     "handoff": "職員におつなぎします。順番にご案内しますので、このままお待ちください。（受付番号 {ticket_id}）",
     "after_hours": (
