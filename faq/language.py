@@ -52,7 +52,7 @@ DEFAULT_GLOSSARY = Path(__file__).resolve().parent / "glossary.yml"
 _KANA = re.compile(r"[\u3041-\u309f\u30a0-\u30ff\uff66-\uff9f]")
 _HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_CHINESE_WORDS = re.compile(r"[吗呢吧你我们这那哪怎什么没还给让]|的[^\u3400-\u9fff]|的$")
+_CHINESE_WORDS = re.compile(r"[吗呢吧你我们这那哪怎什么没还给让啊]|的[^\u3400-\u9fff]|的$|了[！!。？?]|着火|失火")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
 
 
