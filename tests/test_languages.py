@@ -135,3 +135,8 @@ def test_choice_titles_are_translated_where_the_entry_is():
         "Where can I get a residence certificate?", "住民票に本籍を載せたい", "None of these"]
     assert [b["payload"] for b in localized] == [b["payload"] for b in buttons]
     assert texts.localize_choices(buttons, [ENTRY, other], "ja") == buttons
+
+
+def test_japanese_replies_are_those_of_replies_py():
+    assert texts.text("glad", "ja") + texts.text("anything_else", "ja") == replies.GLAD
+    assert texts.text("declined_staff", None) + texts.text("anything_else", None) == replies.DECLINED_STAFF
