@@ -32,6 +32,9 @@ _JAPANESE_FIELDS = tuple(f for f in EDITABLE_FIELDS if f not in ("translations",
 EXPORT_COLUMNS = (
     "id", *_JAPANESE_FIELDS, EASY_JA_COLUMN, *TRANSLATION_KEYS, "version", "updated_by", "updated_at",
 )
+# Shift_JIS cannot hold Korean, Vietnamese or simplified Chinese: a CP932 file leaves the
+# translation columns out (importing it back keeps the translations as they are).
+CP932_COLUMNS = tuple(c for c in EXPORT_COLUMNS if c not in TRANSLATION_KEYS)
 REQUIRED_COLUMNS = ("id", "question", "answer")
 _READ_ONLY = {"updated_by", "updated_at", "created_at"}
 
@@ -343,7 +346,7 @@ def entry_text_fields(entry: FaqEntry, list_separator: str = "|") -> Dict[str, s
     }
 
 
-def entry_row(entry: FaqEntry) -> List[str]:
+def entry_row(entry: FaqEntry, columns: Sequence[str] = EXPORT_COLUMNS) -> List[str]:
     values = {
         **entry_text_fields(entry),
         "version": str(entry.version),
@@ -351,7 +354,7 @@ def entry_row(entry: FaqEntry) -> List[str]:
         "updated_at": format_datetime(entry.updated_at) if entry.updated_at else "",
     }
     values[EASY_JA_COLUMN] = values.pop("easy_ja")
-    return [values[c] for c in EXPORT_COLUMNS]
+    return [values[c] for c in columns]
 
 
 def export_csv(
@@ -368,19 +371,21 @@ def export_csv(
     entries = store.list(**filters)
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(EXPORT_COLUMNS)
-    for entry in entries:
-        writer.writerow(entry_row(entry))
-    text = buffer.getvalue()
     enc = encoding.lower().replace("_", "-")
-    if enc in ("cp932", "shift-jis", "sjis", "shift_jis", "ms932", "windows-31j"):
+    cp932 = enc in ("cp932", "shift-jis", "sjis", "shift_jis", "ms932", "windows-31j")
+    columns = CP932_COLUMNS if cp932 else EXPORT_COLUMNS
+    writer.writerow(columns)
+    for entry in entries:
+        writer.writerow(entry_row(entry, columns))
+    text = buffer.getvalue()
+    if cp932:
         text = text.translate(_CP932_TWINS)
         try:
             data = text.encode("cp932")
         except UnicodeEncodeError:
             bad = []
             for entry in entries:
-                row_text = ",".join(entry_row(entry)).translate(_CP932_TWINS)
+                row_text = ",".join(entry_row(entry, columns)).translate(_CP932_TWINS)
                 chars = sorted({ch for ch in row_text if not _cp932_ok(ch)})
                 if chars:
                     bad.append(f"{entry.id}（{''.join(chars)}）")

@@ -134,3 +134,13 @@ def test_foreign_dev_queries_reach_the_top_three(service):
         assert row["queries"] >= 30, lang
         assert row["top3_rate"] >= 0.85, (lang, row["top3_misses"])
         assert row["wrong_answer_rate"] <= 0.03, lang
+
+
+def test_cp932_export_leaves_translations_out_and_imports_back_without_losing_them(store):
+    import_csv(store, "id,question,answer,answer_easy_ja,answer_ko,answer_vi\nT6,質問,回答,かいとう,답변,Trả lời\n".encode())
+    buffer = io.BytesIO()
+    export_csv(store, buffer, encoding="cp932")
+    header = buffer.getvalue().decode("cp932").splitlines()[0].split(",")
+    assert "answer_easy_ja" in header and not any(c.startswith(("answer_ko", "question_en")) for c in header)
+    assert import_csv(store, buffer.getvalue()).unchanged == ["T6"]
+    assert store.get("T6").translated_languages() == ("ko", "vi")
