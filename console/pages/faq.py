@@ -53,12 +53,17 @@ class _FaqFormBase(BaseModel):
     action: str = "save"  # save | publish (save and publish)
 
     easy_ja: str = ""
+    # Set by the edit form's languages section: its fields count even when left empty
+    # (FastAPI drops empty form values), so emptying a translation removes it.
+    languages_section: str = ""
 
     def changes(self, current: Optional[FaqEntry] = None) -> Dict[str, Any]:
-        """The fields the form sent; translations merged into the entry's (a form without a
-        language's fields leaves that language as it is)."""
+        """The fields the form sent; translations merged into the entry's (a form without the
+        languages section leaves them as they are)."""
         out = {name: getattr(self, name) for name in FORM_FIELDS}
-        given = self.model_fields_set
+        given = set(self.model_fields_set)
+        if self.languages_section:
+            given |= {"easy_ja", *TRANSLATION_KEYS}
         if "easy_ja" in given:
             out["easy_ja"] = self.easy_ja
         sent = {key: getattr(self, key) for key in TRANSLATION_KEYS if key in given}
