@@ -201,13 +201,7 @@ class LocalizedAnswer:
 
 
 def _with_contact(body: str, entry: Any, language: Optional[str]) -> str:
-    lines = [body.strip()]
-    contact = "　".join(part for part in (entry.department, entry.phone) if part)
-    if contact:
-        lines.append(f"{text('contact', language)}{contact}")
-    if entry.url:
-        lines.append(f"{text('details', language)}{entry.url}")
-    return "\n".join(lines)
+    return replies.answer_text(entry, body, text("contact", language), text("details", language))
 
 
 def localized_answer(entry: Any, language: Optional[str]) -> LocalizedAnswer:

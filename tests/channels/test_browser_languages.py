@@ -3,12 +3,10 @@ browser's language, has a language switch, sends the language with each message,
 axe-core (no serious or critical issue) in every language. Screenshots in tests/artifacts/."""
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from channels_support import CHROMIUM, CHROMIUM_ARGS as ARGS
 from madoguchi.settings import REPO_ROOT
+from test_browser import browser  # noqa: F401 - the module's chromium
 
 AXE = REPO_ROOT / "var" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 EN_ANSWER = [
@@ -26,18 +24,6 @@ GREETINGS = {
     "pt": "Olá. Este é o atendimento com IA de ひだまり市.",
 }
 LOCALES = {"ja": "ja-JP", "en": "en-US", "zh": "zh-CN", "ko": "ko-KR", "vi": "vi-VN", "pt": "pt-BR"}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not shutil.which(CHROMIUM):
-        pytest.fail("chromium is missing: run scripts/install_browser.sh (make test does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 def test_widget_follows_the_browser_language_and_sends_it(browser, gateway, fake_rasa, artifacts):

@@ -3,19 +3,7 @@ from __future__ import annotations
 
 import html as html_lib
 
-import pytest
-
-from test_faq_pages import edit_form, post
-
-
-@pytest.fixture
-def editor(logged_in):
-    return logged_in("editor")
-
-
-@pytest.fixture
-def store(console_state):
-    return console_state.store
+from test_faq_pages import edit_form, editor, post, store  # noqa: F401 - fixtures
 
 
 def test_edit_form_shows_translations_beside_the_japanese_and_the_easy_check(editor, store):
