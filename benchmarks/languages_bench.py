@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import tempfile
 import time
@@ -147,7 +148,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             table = evaluate(service, load_queries())
     result = {
         "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "faq_entries": len(entries),
         "translated_entries": sum(1 for e in entries if e.translated_languages()),
         "targets": TARGETS,
