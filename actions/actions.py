@@ -20,7 +20,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import replies
+from actions import replies, texts
 from madoguchi.privacy import mask_pii
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,23 @@ def channel_of(tracker: Tracker) -> str:
     return from_id(tracker.sender_id)
 
 
+def resident_language(tracker: Tracker, detected: Optional[str] = None) -> str:
+    """The language to answer in: the message's own, else the channel's (the widget's switch,
+    LINE's profile), else the conversation's (slot `language`), else Japanese."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    channel_language = metadata.get("language") if isinstance(metadata, dict) else None
+    for value in (detected, channel_language, tracker.get_slot("language")):
+        if texts.normalize_language(value):
+            return texts.language_of(value)
+    return texts.language_of(None)
+
+
+def custom(tracker: Tracker, kind: str, **fields: Any) -> Dict[str, Any]:
+    """replies.custom with the resident's language, for the channels."""
+    fields.setdefault("language", resident_language(tracker))
+    return replies.custom(kind, **fields)
+
+
 def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
     lines = []
     for event in tracker.events:
@@ -122,7 +139,8 @@ class MadoguchiAction(Action, abc.ABC):
         except Exception as error:
             log.exception("%s failed for %s", self.name(), mask_pii(tracker.latest_message.get("text") or ""))
             open_error_ticket(tracker, f"{self.name()}: {type(error).__name__}")
-            dispatcher.utter_message(text=replies.ERROR, json_message=replies.custom("error"))
+            lang = resident_language(tracker)
+            dispatcher.utter_message(text=texts.text("error", lang), json_message=custom(tracker, "error"))
             return [SlotSet("awaiting", None)]
 
     @abc.abstractmethod
@@ -130,17 +148,23 @@ class MadoguchiAction(Action, abc.ABC):
         """The action's work; `run` adds the safety net."""
 
 
-def answer_entry(dispatcher, tracker, entry, *, decision: str, query: str, candidates, score=None) -> List[EventType]:
+def answer_entry(dispatcher, tracker, entry, *, decision: str, query: str, candidates, score=None,
+                 language: Optional[str] = None) -> List[EventType]:
     inquiry_id = records().log_inquiry(
         tracker.sender_id, query, decision, faq_id=entry.id, candidates=candidates, top_score=score
     )
-    dispatcher.utter_message(text=replies.answer_text(entry))
+    lang = language or resident_language(tracker)
+    answer = texts.localized_answer(entry, lang)
+    # Not in the resident's language: the answer ends with a line saying so and offers a person.
     dispatcher.utter_message(
-        text=replies.SOLVED_QUESTION,
-        buttons=[replies.YES, replies.NO],
-        json_message=None,
+        text=answer.text, buttons=[texts.talk_to_staff(lang)] if answer.offers_staff else [],
     )
-    dispatcher.utter_message(json_message=replies.custom("answer", **replies.entry_payload(entry)))
+    dispatcher.utter_message(text=texts.text("solved", lang), buttons=texts.yes_no(lang), json_message=None)
+    dispatcher.utter_message(json_message=custom(
+        tracker, "answer", **{**replies.entry_payload(entry), "question": answer.question,
+                              "short_answer": answer.short_text},
+        language=lang, answer_language=answer.version,
+    ))
     return [
         SlotSet("last_faq_id", entry.id),
         SlotSet("last_inquiry_id", str(inquiry_id)),
@@ -148,15 +172,21 @@ def answer_entry(dispatcher, tracker, entry, *, decision: str, query: str, candi
     ]
 
 
-def offer_choices(dispatcher, entries, *, text: str) -> List[EventType]:
-    dispatcher.utter_message(text=text, buttons=replies.choice_buttons(entries))
-    dispatcher.utter_message(json_message=replies.custom("choices", choices=replies.choices_payload(entries)))
+def offer_choices(dispatcher, tracker, entries, *, text_key: str) -> List[EventType]:
+    lang = resident_language(tracker)
+    buttons = texts.localize_choices(replies.choice_buttons(entries), entries, lang)
+    dispatcher.utter_message(text=texts.text(text_key, lang), buttons=buttons)
+    # the hints are the Japanese answers' first words: only for Japanese
+    payload = replies.choices_payload(entries) if texts.language_of(lang) == texts.JAPANESE else buttons
+    dispatcher.utter_message(json_message=custom(tracker, "choices", choices=payload))
     return [SlotSet("awaiting", "choice")]
 
 
-def offer_staff(dispatcher, text: str) -> List[EventType]:
-    dispatcher.utter_message(text=f"{text}{replies.OFFER_STAFF}", buttons=[replies.YES, replies.NO])
-    dispatcher.utter_message(json_message=replies.custom("no_match"))
+def offer_staff(dispatcher, tracker, text_key: str) -> List[EventType]:
+    lang = resident_language(tracker)
+    dispatcher.utter_message(text=f"{texts.text(text_key, lang)}{texts.text('offer_staff', lang)}",
+                             buttons=texts.yes_no(lang))
+    dispatcher.utter_message(json_message=custom(tracker, "no_match"))
     return [SlotSet("awaiting", "handoff_offer")]
 
 
@@ -190,7 +220,7 @@ class ActionAnswerFaq(MadoguchiAction):
             if entry is not None:
                 records().log_inquiry(tracker.sender_id, text, "followup", faq_id=entry.id)
                 dispatcher.utter_message(text=replies.follow_up_text(kind, entry, office_hours_text()))
-                dispatcher.utter_message(json_message=replies.custom("answer", **replies.entry_payload(entry)))
+                dispatcher.utter_message(json_message=custom(tracker, "answer", **replies.entry_payload(entry)))
                 return []
 
         result = service.search(text, top_k=10)
@@ -199,15 +229,17 @@ class ActionAnswerFaq(MadoguchiAction):
         # the choices first, in the order shown (「2番」 picks the second), then the rest
         candidates = [h.faq_id for h in shown] + [h.faq_id for h in hits if h not in shown]
         top_score = hits[0].score if hits else None
+        lang = resident_language(tracker, result.language)
         events: List[EventType] = [
             SlotSet("last_query", text),
             SlotSet("candidates", candidates),
             SlotSet("offered_more", False),
+            SlotSet("language", lang),
         ]
         if result.decision == "answer" and hits:
             return events + answer_entry(
                 dispatcher, tracker, hits[0].entry, decision="answer", query=text,
-                candidates=candidates, score=top_score,
+                candidates=candidates, score=top_score, language=lang,
             )
         inquiry_id = records().log_inquiry(
             tracker.sender_id, text, result.decision if hits else "none",
@@ -215,11 +247,11 @@ class ActionAnswerFaq(MadoguchiAction):
         )
         events.append(SlotSet("last_inquiry_id", str(inquiry_id)))
         if result.decision == "suggest" and shown:
-            return events + offer_choices(dispatcher, [h.entry for h in shown], text=replies.CHOOSE)
+            return events + offer_choices(dispatcher, tracker, [h.entry for h in shown], text_key="choose")
         if shown:  # no confident match: the nearest entries, once, then a person
             events.append(SlotSet("offered_more", True))
-            return events + offer_choices(dispatcher, [h.entry for h in shown], text=replies.NEAREST)
-        return events + offer_staff(dispatcher, replies.NO_MATCH)
+            return events + offer_choices(dispatcher, tracker, [h.entry for h in shown], text_key="nearest")
+        return events + offer_staff(dispatcher, tracker, "no_match")
 
 
 class ActionYesNo(MadoguchiAction):
@@ -237,7 +269,8 @@ class ActionYesNo(MadoguchiAction):
             if inquiry_id:
                 records().record_feedback(int(inquiry_id), resolved=yes)
             if yes:
-                dispatcher.utter_message(text=replies.GLAD)
+                lang = resident_language(tracker)
+                dispatcher.utter_message(text=texts.text("glad", lang) + texts.text("anything_else", lang))
                 return [SlotSet("awaiting", None)]
             return self._not_solved(dispatcher, tracker)
         if awaiting == "choice" and not yes:
@@ -247,9 +280,10 @@ class ActionYesNo(MadoguchiAction):
         if awaiting == "handoff_offer":
             if yes:
                 return ActionHandoff().act(dispatcher, tracker)
-            dispatcher.utter_message(text=replies.DECLINED_STAFF)
+            lang = resident_language(tracker)
+            dispatcher.utter_message(text=texts.text("declined_staff", lang) + texts.text("anything_else", lang))
             return [SlotSet("awaiting", None)]
-        dispatcher.utter_message(text=replies.ANYTHING_ELSE)
+        dispatcher.utter_message(text=texts.text("anything_else", resident_language(tracker)))
         return [SlotSet("awaiting", None)]
 
     def _not_solved(self, dispatcher, tracker) -> List[EventType]:
@@ -266,9 +300,9 @@ class ActionYesNo(MadoguchiAction):
             ][:3]
             if others:
                 return [SlotSet("offered_more", True)] + offer_choices(
-                    dispatcher, others, text=replies.OTHER_CANDIDATES
+                    dispatcher, tracker, others, text_key="other_candidates"
                 )
-        return offer_staff(dispatcher, "申し訳ありません。")
+        return offer_staff(dispatcher, tracker, "sorry")
 
 
 class ActionOutOfScope(MadoguchiAction):
@@ -280,16 +314,16 @@ class ActionOutOfScope(MadoguchiAction):
         records().log_inquiry(tracker.sender_id, text, "out_of_scope")
         place = next(tracker.get_latest_entity_values("other_municipality"), None)
         city = office().city or "市"
-        if place:
-            apology = (f"申し訳ありません。{place}のことは、{place}の窓口にお問い合わせください。"
-                       f"こちらは{city}の窓口です。")
+        lang = resident_language(tracker)
+        if lang != "ja":
+            reply = texts.text("out_of_scope", lang) + texts.text("ask_city", lang)
+        elif place:
+            reply = (f"申し訳ありません。{place}のことは、{place}の窓口にお問い合わせください。"
+                     f"こちらは{city}の窓口です。{city}の手続きや施設についてのご質問でしたら、お気軽にどうぞ。")
         else:
-            apology = replies.OUT_OF_SCOPE
-        dispatcher.utter_message(
-            text=f"{apology}{city}の手続きや施設についてのご質問でしたら、お気軽にどうぞ。",
-            buttons=[replies.TALK_TO_STAFF],
-        )
-        dispatcher.utter_message(json_message=replies.custom("no_match"))
+            reply = f"{replies.OUT_OF_SCOPE}{city}の手続きや施設についてのご質問でしたら、お気軽にどうぞ。"
+        dispatcher.utter_message(text=reply, buttons=[texts.talk_to_staff(lang)])
+        dispatcher.utter_message(json_message=custom(tracker, "no_match"))
         return [SlotSet("awaiting", None)]
 
 
@@ -309,25 +343,18 @@ class ActionHandoff(MadoguchiAction):
             ticket_id = open_ticket_for(
                 tracker, "handoff", reason="resident asked for a person", department=department
             )
+            dispatcher.utter_message(text=texts.text("handoff", resident_language(tracker), ticket_id=ticket_id))
             dispatcher.utter_message(
-                text=f"職員におつなぎします。順番にご案内しますので、このままお待ちください。（受付番号 {ticket_id}）"
-            )
-            dispatcher.utter_message(
-                json_message=replies.custom(
+                json_message=custom(tracker, 
                     "handoff", ticket_id=ticket_id, transfer_phone=transfer_phone,
                     in_hours=True, department=department,
                 )
             )
             return [SlotSet("awaiting", None), ConversationPaused()]
         back_at = the_office.describe_next_opening()
+        dispatcher.utter_message(text=texts.text("after_hours", resident_language(tracker), back_at=back_at))
         dispatcher.utter_message(
-            text=(
-                f"ただいま受付時間外です。職員は{back_at}から対応します。"
-                "ご用件をお送りいただければ、担当者から折り返しご連絡します。"
-            )
-        )
-        dispatcher.utter_message(
-            json_message=replies.custom(
+            json_message=custom(tracker, 
                 "after_hours", in_hours=False, back_at=back_at, transfer_phone=transfer_phone,
                 department=department,
             )
@@ -358,7 +385,7 @@ class ActionTakeMessage(MadoguchiAction):
         if tracker.latest_message.get("intent", {}).get("name") == "emergency":
             dispatcher.utter_message(response="utter_emergency")
         dispatcher.utter_message(
-            text=f"承りました（受付番号 {ticket_id}）。{back_at}以降に、担当者からご連絡します。"
+            text=texts.text("message_taken", resident_language(tracker), ticket_id=ticket_id, back_at=back_at)
         )
         return [SlotSet("resident_message", None)]
 

@@ -63,13 +63,15 @@ def choice_number(text: str) -> Optional[int]:
     return None
 
 
-def answer_text(entry: Any) -> str:
-    lines = [entry.answer.strip()]
+def answer_text(entry: Any, body: Optional[str] = None, contact_label: str = "お問い合わせ：",
+                details_label: str = "詳しくは：") -> str:
+    """The answer (or `body`, e.g. a translation) with the department, phone and URL lines."""
+    lines = [(entry.answer if body is None else body).strip()]
     contact = "　".join(part for part in (entry.department, entry.phone) if part)
     if contact:
-        lines.append(f"お問い合わせ：{contact}")
+        lines.append(f"{contact_label}{contact}")
     if entry.url:
-        lines.append(f"詳しくは：{entry.url}")
+        lines.append(f"{details_label}{entry.url}")
     return "\n".join(lines)
 
 

@@ -15,22 +15,10 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import (
-    ENTITIES,
-    ENTITY_ATTRIBUTE_CONFIDENCE,
-    ENTITY_ATTRIBUTE_END,
-    ENTITY_ATTRIBUTE_START,
-    ENTITY_ATTRIBUTE_TYPE,
-    ENTITY_ATTRIBUTE_VALUE,
-    EXTRACTOR,
-    INTENT,
-    INTENT_NAME_KEY,
-    INTENT_RANKING_KEY,
-    PREDICTED_CONFIDENCE_KEY,
-    TEXT,
-)
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.language import add_entity, set_intent
 from faq.places import other_municipality
 from madoguchi.settings import office_file
 
@@ -68,20 +56,8 @@ class OtherMunicipalityRule(GraphComponent):
         mention = other_municipality(message.get(TEXT) or "", self._own_names)
         if mention is None:
             return
-        message.set(ENTITIES, [*(message.get(ENTITIES) or []), {
-            ENTITY_ATTRIBUTE_TYPE: ENTITY,
-            ENTITY_ATTRIBUTE_VALUE: mention.name,
-            ENTITY_ATTRIBUTE_START: mention.start,
-            ENTITY_ATTRIBUTE_END: mention.end,
-            ENTITY_ATTRIBUTE_CONFIDENCE: 1.0,
-            EXTRACTOR: self.__class__.__name__,
-        }], add_to_output=True)
+        add_entity(message, ENTITY, mention.name, mention.start, mention.end, self.__class__.__name__)
         intent = message.get(INTENT) or {}
         if intent.get(INTENT_NAME_KEY) not in self._overridable:
             return
-        message.set(INTENT, {INTENT_NAME_KEY: self._intent, PREDICTED_CONFIDENCE_KEY: 1.0},
-                    add_to_output=True)
-        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != self._intent]
-        message.set(INTENT_RANKING_KEY,
-                    [{INTENT_NAME_KEY: self._intent, PREDICTED_CONFIDENCE_KEY: 1.0}, *ranking],
-                    add_to_output=True)
+        set_intent(message, self._intent)

@@ -61,6 +61,7 @@ class GatewayConfig:
     twilio_api_url: str = ""  # empty: Twilio's own (tests point it at a fake)
     phone_voice: str = "Polly.Mizuki"
     phone_language: str = "ja-JP"
+    phone_voice_en: str = "Polly.Joanna"  # callers who press 9 for English
     phone_menu: Tuple[Tuple[str, str, str], ...] = DEFAULT_PHONE_MENU
     speech_confidence_threshold: float = 0.5
     # staff API (deliver_staff_message over HTTP); empty: disabled
@@ -186,6 +187,7 @@ def load_config(settings: Optional[Settings] = None, env: Optional[Dict[str, str
         twilio_phone_number=pick("TWILIO_PHONE_NUMBER", twilio, "phone_number"),
         twilio_api_url=pick("MADOGUCHI_TWILIO_API_URL", twilio, "api_url").rstrip("/"),
         phone_voice=pick("MADOGUCHI_PHONE_VOICE", twilio, "voice", "Polly.Mizuki"),
+        phone_voice_en=pick("MADOGUCHI_PHONE_VOICE_EN", twilio, "voice_en", "Polly.Joanna"),
         phone_menu=tuple((str(k), str(label), str(query)) for k, label, query in menu) if menu else DEFAULT_PHONE_MENU,
         speech_confidence_threshold=number("MADOGUCHI_SPEECH_CONFIDENCE", "speech_confidence", 0.5),
         staff_api_token=pick("MADOGUCHI_STAFF_API_TOKEN", data, "staff_api_token"),

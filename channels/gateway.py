@@ -53,10 +53,11 @@ class Gateway:
             await self.line.close()
         await self.rasa.close()
 
-    async def ask(self, conversation_id: str, text: str, timeout: Optional[float] = None) -> Turn:
+    async def ask(self, conversation_id: str, text: str, timeout: Optional[float] = None,
+                  language: Optional[str] = None) -> Turn:
         """Sends the resident's message to Rasa and keeps track of handoffs. Raises RasaUnavailable."""
         async with self.rasa.lock(conversation_id):
-            turn = await self.rasa.send(conversation_id, text, timeout=timeout)
+            turn = await self.rasa.send(conversation_id, text, timeout=timeout, language=language)
         if turn.is_empty:  # Rasa is paused for staff: it recorded the message, staff answer
             if not self.desk.is_open(conversation_id):
                 self.desk.start(conversation_id)

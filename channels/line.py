@@ -49,6 +49,7 @@ from channels import texts
 from channels.config import GatewayConfig
 from channels.http import BadRequest, decode_utf8, read_body
 from channels.rasa import Button, RasaUnavailable, Turn
+from faq.language import normalize_language
 from madoguchi.privacy import mask_pii
 
 if TYPE_CHECKING:
@@ -185,6 +186,7 @@ class LineChannel:
         self._locks: Dict[str, asyncio.Lock] = {}
         self._client: Optional[AsyncApiClient] = None
         self._api: Optional[AsyncMessagingApi] = None
+        self._languages: "OrderedDict[str, Optional[str]]" = OrderedDict()  # LINE profile language
 
     @property
     def api(self) -> AsyncMessagingApi:
@@ -295,13 +297,29 @@ class LineChannel:
             return
         await self.show_loading(user_id)
         try:
-            turn = await self.gateway.ask(PREFIX + user_id, text)
+            turn = await self.gateway.ask(PREFIX + user_id, text, language=await self.profile_language(user_id))
         except RasaUnavailable:
             await self.send(user_id, reply_token, [TextMessage(text=texts.unavailable(self.config.city))])
             return
         messages = render_turn(turn)
         if messages:
             await self.send(user_id, reply_token, messages)
+
+    async def profile_language(self, user_id: str) -> Optional[str]:
+        """The language of the resident's LINE app (profile), when LINE tells it; asked once
+        per user. The message's own language still wins in the actions."""
+        if user_id in self._languages:
+            return self._languages[user_id]
+        language = None
+        try:
+            profile = await self.api.get_profile(user_id)
+            language = normalize_language(getattr(profile, "language", None))
+        except Exception as error:  # noqa: BLE001 - no profile: the message's language decides
+            log.info("LINE profile of %s unavailable: %s", mask_pii(user_id), type(error).__name__)
+        self._languages[user_id] = language
+        while len(self._languages) > 20000:
+            self._languages.popitem(last=False)
+        return language
 
     # --- sending ----------------------------------------------------------------------
 

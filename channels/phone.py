@@ -7,6 +7,7 @@ lives in memory, keyed by CallSid.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import re
 import time
@@ -25,7 +26,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from channels.config import GatewayConfig
 from channels.http import BadRequest, parse_form, read_body
 from channels.rasa import Button, RasaUnavailable, Turn
-from channels.speech import read_phone, shorten, speakable
+from channels.speech import read_phone, shorten, speakable, speakable_en
 from channels.voicemail import record_voicemail
 from madoguchi.privacy import mask_pii
 
@@ -65,13 +66,52 @@ ERROR = (
     "申し訳ありません。ただいまお答えを準備できませんでした。"
     "もう一度お話しいただくか、職員におつなぎする場合は0を押してください。"
 )
+SORRY_AGAIN = "失礼しました。もう一度、ご用件をお話しください。"
+
+# A caller who presses 9 at the start is answered in English: Twilio gathers English speech
+# (language en-US), an English voice reads, and the bot answers with the entries' English
+# short answers. The language of the call being answered (a contextvar: one per request).
+ENGLISH_KEY = "9"
+ENGLISH_OFFER = "For English, press 9."
+ENGLISH_MENU = "Please ask your question in English, in a few words. To talk to a staff member, press 0."
+_LANGUAGE: contextvars.ContextVar[str] = contextvars.ContextVar("phone_language", default="ja")
+ENGLISH = {
+    ANYTHING_ELSE: "Do you have any other questions?",
+    ASK_AGAIN: "Please ask your question.",
+    GOODBYE: "Thank you for calling. Goodbye.",
+    NOT_HEARD: "Sorry, I could not hear you.",
+    OFFER_STAFF: "To talk to a staff member, press 0. If you are finished, you can hang up.",
+    BAD_KEY: "Sorry, that number cannot be used.",
+    SMS_OFFER: "To get the web page with the details by text message, press 1.",
+    SMS_SENT: "We have sent you a text message.",
+    SMS_FAILED: "Sorry, we could not send the text message.",
+    TRANSFER: "I will connect you to a staff member. Please hold. The staff may speak only Japanese.",
+    NO_ANSWER: "Sorry, no staff member can answer the phone right now.",
+    RECORD_PROMPT: "After the tone, please say your request, your name and your phone number. Then press the hash key.",
+    RECORDED: "We have received your message. A staff member will contact you.",
+    NOT_RECORDED: "We could not record your message.",
+    NO_MATCH: "Sorry, I could not find an answer. Please say it in other words, or press 0 to talk to a staff member.",
+    ERROR: "Sorry, I could not prepare an answer. Please say it again, or press 0 to talk to a staff member.",
+    SORRY_AGAIN: "Sorry. Please say your question again.",
+}
+
+
+def in_english() -> bool:
+    return _LANGUAGE.get() == "en"
+
+
+def localized(text: str) -> str:
+    """A fixed phone text in the call's language."""
+    return ENGLISH.get(text, text) if in_english() else text
+
+
 FALLBACK_DEFAULT_HINTS = (
     "粗大ごみ", "ごみの分別", "住民票", "戸籍", "印鑑登録", "マイナンバーカード", "国民健康保険",
     "児童手当", "転入", "転出", "引っ越し", "税金", "保育園", "職員と話したい",
 )
 
-_YES = re.compile(r"^(はい|ええ|うん|そうです|お願いします|おねがいします|合ってます|あってます|大丈夫です)")
-_NO = re.compile(r"^(いいえ|いえ|違い|ちがい|違う|ちがう|ない|ありません|大丈夫|結構|けっこう|以上|特に)")
+_YES = re.compile(r"^(はい|ええ|うん|そうです|お願いします|おねがいします|合ってます|あってます|大丈夫です|yes|yeah|sure|right)", re.I)
+_NO = re.compile(r"^(いいえ|いえ|違い|ちがい|違う|ちがう|ない|ありません|大丈夫|結構|けっこう|以上|特に|no\b|nope|nothing|that's all)", re.I)
 _NONE_OF_THESE = re.compile(r"どれ(に|で)?も|当てはまらない|あてはまらない|違う|ちがう|ない")
 _KANJI_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "いち": 1, "に": 2, "さん": 3, "よん": 4, "し": 4, "ご": 5}
 _CHOICE = re.compile(r"^([1-9]|一|二|三|四|五|いち|に|さん|よん|し|ご)\s*(ばん|番|つめ|つ目|番目|ばんめ)")
@@ -122,6 +162,7 @@ class Call:
     pending: str = ""
     handoff: Dict[str, object] = field(default_factory=dict)
     sms_sent: bool = False
+    language: str = "ja"  # "en" after the caller pressed 9
     touched: float = field(default_factory=time.time)
 
 
@@ -151,6 +192,7 @@ class PhoneChannel:
         if call is None:
             call = self.calls[sid] = Call(sid=sid, caller=form.get("From", ""))
         call.touched = now
+        _LANGUAGE.set(call.language)
         return call
 
     async def verified_form(self, request: Request) -> Dict[str, str]:
@@ -204,35 +246,45 @@ class PhoneChannel:
     # --- TwiML building blocks ---------------------------------------------------------
 
     def say(self, parent, text: str) -> None:
-        parent.say(text, voice=self.config.phone_voice, language=self.config.phone_language)
+        if in_english():
+            parent.say(localized(text), voice=self.config.phone_voice_en, language="en-US")
+        else:
+            parent.say(text, voice=self.config.phone_voice, language=self.config.phone_language)
 
     def gather(
-        self, response: VoiceResponse, call: Call, mode: str, prompt: str, speech: bool = True, prefix: str = ""
+        self, response: VoiceResponse, call: Call, mode: str, prompt: str, speech: bool = True, prefix: str = "",
+        offer_english: bool = False,
     ) -> None:
         """Says `prefix` + `prompt` and waits for speech or a key; `prompt` is what a retry repeats."""
         call.mode, call.prompt = mode, prompt
+        english = in_english()
         gather = response.gather(
             input="dtmf speech" if speech else "dtmf",
-            language=self.config.phone_language,
-            hints=self.hints() if speech else None,
+            language="en-US" if english else self.config.phone_language,
+            hints=self.hints() if speech and not english else None,
             action=self.url("/input", mode=mode),
             method="POST",
             num_digits=1,
             timeout=6,
             speech_timeout="auto" if speech else None,
         )
-        self.say(gather, prefix + prompt)
+        self.say(gather, localized(prefix) + (" " if english and prefix else "") + localized(prompt))
+        if offer_english:
+            gather.say(ENGLISH_OFFER, voice=self.config.phone_voice_en, language="en-US")
         response.redirect(self.url("/silence", mode=mode), method="POST")
 
     def menu_prompt(self) -> str:
+        if in_english():
+            return ENGLISH_MENU
         keys = "、".join(f"{label}は{key}" for key, label, _ in self.config.phone_menu)
         return f"ご用件を短くお話しください。番号でお選びになる場合は、{keys}、職員とお話しになる場合は0を押してください。"
 
     def twiml(self, response: VoiceResponse) -> Response:
         return Response(str(response), media_type="text/xml; charset=utf-8")
 
-    def hangup(self, response: VoiceResponse, text: str = GOODBYE) -> None:
-        self.say(response, text)
+    def hangup(self, response: VoiceResponse, *texts: str) -> None:
+        self.say(response, " ".join(localized(t) for t in texts or (GOODBYE,)) if in_english()
+                 else "".join(texts or (GOODBYE,)))
         response.hangup()
 
     # --- webhooks ---------------------------------------------------------------------
@@ -245,7 +297,7 @@ class PhoneChannel:
             await asyncio.to_thread(self.hints)
         response = VoiceResponse()
         greeting = f"お電話ありがとうございます。{self.config.city.name}、AI案内窓口です。"
-        self.gather(response, call, "main", self.menu_prompt(), prefix=greeting)
+        self.gather(response, call, "main", self.menu_prompt(), prefix=greeting, offer_english=True)
         return self.twiml(response)
 
     async def input(self, request: Request) -> Response:
@@ -308,9 +360,9 @@ class PhoneChannel:
                 ticket_id=_str_or_none(call.handoff.get("ticket_id")), db_url=self.config.db_url,
             )
             log.info("Voicemail of %s stored", call.sid)
-            self.hangup(response, RECORDED + GOODBYE)
+            self.hangup(response, RECORDED, GOODBYE)
         else:
-            self.hangup(response, NOT_RECORDED + GOODBYE)
+            self.hangup(response, NOT_RECORDED, GOODBYE)
         return self.twiml(response)
 
     async def transcribed(self, request: Request) -> Response:
@@ -336,6 +388,11 @@ class PhoneChannel:
     # --- the conversation -------------------------------------------------------------
 
     async def on_digits(self, response: VoiceResponse, call: Call, mode: str, key: str) -> None:
+        if key == ENGLISH_KEY and mode == "main" and call.language == "ja":
+            call.language = "en"
+            _LANGUAGE.set("en")
+            self.gather(response, call, "main", ENGLISH_MENU)
+            return
         if key == "0":
             await self.ask(response, call, REQUEST_HUMAN, staff=True)
         elif mode == "choices" and key.isdigit() and 1 <= int(key) <= len(call.choices):
@@ -346,7 +403,7 @@ class PhoneChannel:
             if key == "1":
                 await self.ask(response, call, call.pending)
             else:
-                self.gather(response, call, "main", "失礼しました。もう一度、ご用件をお話しください。")
+                self.gather(response, call, "main", SORRY_AGAIN)
         elif mode in ("main", "after") and key in {k for k, _, _ in self.config.phone_menu}:
             query = next(q for k, _, q in self.config.phone_menu if k == key)
             await self.ask(response, call, query)
@@ -371,7 +428,7 @@ class PhoneChannel:
                 await self.ask(response, call, call.pending)
                 return
             if _NO.match(speech):
-                self.gather(response, call, "main", "失礼しました。もう一度、ご用件をお話しください。")
+                self.gather(response, call, "main", SORRY_AGAIN)
                 return
         if mode == "after" and short:
             if _NO.match(speech):
@@ -383,17 +440,20 @@ class PhoneChannel:
         threshold = self.config.speech_confidence_threshold
         if confidence is not None and confidence < threshold and mode != "confirm":
             call.pending = speech
-            heard = shorten(speakable(speech), 60).rstrip("。、！？")
-            self.gather(
-                response, call, "confirm",
-                f"「{heard}」とお聞きしました。よろしければ1を、言い直す場合は2を押すか、はい、いいえでお答えください。",
-            )
+            if in_english():
+                heard = speakable_en(speech, 120).rstrip(".!?")
+                prompt = f'I heard: "{heard}". If that is right, press 1 or say yes. To say it again, press 2 or say no.'
+            else:
+                heard = shorten(speakable(speech), 60).rstrip("。、！？")
+                prompt = f"「{heard}」とお聞きしました。よろしければ1を、言い直す場合は2を押すか、はい、いいえでお答えください。"
+            self.gather(response, call, "confirm", prompt)
             return
         await self.ask(response, call, speech)
 
     async def ask(self, response: VoiceResponse, call: Call, text: str, staff: bool = False) -> None:
         try:
-            turn = await self.gateway.ask(PREFIX + call.sid, text, timeout=self.config.phone_rasa_timeout)
+            turn = await self.gateway.ask(PREFIX + call.sid, text, timeout=self.config.phone_rasa_timeout,
+                                          language=None if call.language == "ja" else call.language)
         except RasaUnavailable:
             self.unavailable(response, call)
             return
@@ -419,12 +479,17 @@ class PhoneChannel:
         if kind == "text" and any("119番" in t and "110番" in t for t in turn.texts):
             kind = "emergency"  # the domain's emergency answer comes as plain text
         if kind == "emergency":
-            self.hangup(response, speakable(" ".join(turn.texts) or "火事・救急は119番、事件・事故は110番へ、今すぐお電話ください。"))
+            said = " ".join(turn.texts) or "火事・救急は119番、事件・事故は110番へ、今すぐお電話ください。"
+            if in_english():  # the English reply, without its Japanese reminder in brackets
+                self.hangup(response, speakable_en(re.sub(r"\s*[(（][^()（）]*[)）]\s*$", "", said)))
+            else:
+                self.hangup(response, speakable(said))
             return
         if kind == "answer":
             call.answer = dict(custom)
             call.sms_sent = False
-            spoken = speakable(str(custom.get("short_answer") or custom.get("answer") or " ".join(turn.texts[:1])))
+            text = str(custom.get("short_answer") or custom.get("answer") or " ".join(turn.texts[:1]))
+            spoken = speakable_en(text) if in_english() and custom.get("answer_language") == "en" else speakable(text)
             self.say(response, spoken)
             self.gather(response, call, "after", ANYTHING_ELSE, prefix=SMS_OFFER if self._sms_possible(call) else "")
             return
@@ -432,6 +497,11 @@ class PhoneChannel:
         if choices:
             entries = [b for b in choices if b.payload != "/deny"][:PHONE_CHOICES]
             call.choices = entries + [b for b in choices if b.payload == "/deny"][:1]
+            if in_english():
+                intro = speakable_en(turn.texts[0], 120) if turn.texts else "Please choose the closest one."
+                listing = " ".join(f"{i}: {speakable_en(b.title, 80)}" for i, b in enumerate(call.choices, 1))
+                self.gather(response, call, "choices", f"{intro} {listing} Press the number, or say it.")
+                return
             intro = speakable(turn.texts[0], 60) if turn.texts else "次のうち、お近いものをお選びください。"
             listing = "".join(f"{i}番、{speakable(b.title, 40).rstrip('。')}。" for i, b in enumerate(call.choices, 1))
             self.gather(response, call, "choices", f"{intro}{listing}番号を押すか、番号でお答えください。")
@@ -462,7 +532,8 @@ class PhoneChannel:
             when = f"{back_at}以降に、" if back_at else ""
             self.say(
                 response,
-                f"ただいま開庁時間外のため、職員におつなぎできません。{when}担当の職員が確認します。",
+                "The office is closed now, so I cannot connect you to a staff member. A staff member will check your message."
+                if in_english() else f"ただいま開庁時間外のため、職員におつなぎできません。{when}担当の職員が確認します。",
             )
             self.record(response)
 
@@ -489,7 +560,7 @@ class PhoneChannel:
             transcribe=True,
             transcribe_callback=self.url("/transcribed"),
         )
-        self.hangup(response, NOT_RECORDED + GOODBYE)
+        self.hangup(response, NOT_RECORDED, GOODBYE)
 
     # --- SMS ----------------------------------------------------------------------------
 

@@ -131,12 +131,14 @@ class RasaClient:
                 self._locks.pop(key, None)
         return self._locks.setdefault(conversation_id, asyncio.Lock())
 
-    async def send(self, conversation_id: str, text: str, timeout: Optional[float] = None) -> Turn:
-        body = {
-            "sender": conversation_id,
-            "message": text,
-            "metadata": {"channel": channel_of(conversation_id)},
-        }
+    async def send(self, conversation_id: str, text: str, timeout: Optional[float] = None,
+                   language: Optional[str] = None) -> Turn:
+        """`language`: the channel's idea of the resident's language (the widget's switch, the
+        phone's 9 for English, LINE's profile); the message's own language wins in the actions."""
+        metadata = {"channel": channel_of(conversation_id)}
+        if language:
+            metadata["language"] = language
+        body = {"sender": conversation_id, "message": text, "metadata": metadata}
         try:
             response = await self.client.post(
                 f"{self.base_url}/webhooks/rest/webhook",

@@ -20,6 +20,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from channels import texts
 from channels.config import GatewayConfig
 from channels.http import BadRequest, parse_json_object, read_body
+from faq.language import normalize_language
 from channels.rasa import RasaUnavailable, Turn
 
 if TYPE_CHECKING:
@@ -158,7 +159,10 @@ class WebChannel:
         if len(text) > self.config.max_message_chars:
             raise BadRequest(413, f"text longer than {self.config.max_message_chars} characters")
         try:
-            turn = await self.gateway.ask(session.conversation_id, text)
+            # the widget's language (browser or switch): the bot's fixed texts follow it when
+            # the message itself does not tell (「1」, a button)
+            turn = await self.gateway.ask(session.conversation_id, text,
+                                          language=normalize_language(data.get("language")))
         except RasaUnavailable:
             return JSONResponse({
                 "kind": "unavailable",

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 PAGE_MODULES = (
     "console.pages.home",
     "console.pages.faq",
+    "console.pages.glossary",
     "console.pages.inbox",
     "console.pages.handoff",
     "console.pages.dashboard",

@@ -25,6 +25,7 @@ ACTION_LABELS: Dict[str, str] = {
     "faq.import": "FAQ を CSV で取り込み",
     "faq.export": "FAQ を CSV で書き出し",
     "faq.calibrate": "回答の判定を較正",
+    "glossary.update": "用語集を編集",
     "user.add": "ユーザーを追加",
     "user.role": "役割を変更",
     "user.disable": "ユーザーを無効に",

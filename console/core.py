@@ -112,6 +112,7 @@ class NavItem:
 
 NAV: List[NavItem] = [
     NavItem("FAQ", "/faq", "faq"),
+    NavItem("用語集", "/glossary", "faq"),
     NavItem("未回答", "/inbox", "inbox"),
     NavItem("有人対応", "/handoff", "handoff"),
     NavItem("数値", "/dashboard", "dashboard"),

@@ -10,7 +10,16 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from markupsafe import Markup, escape
 
 from faq.csvio import entry_text_fields
-from faq.entry import EDITABLE_FIELDS, FaqEntry, format_datetime, utcnow
+from faq.entry import (
+    EDITABLE_FIELDS,
+    TRANSLATED_FIELDS,
+    TRANSLATION_KEYS,
+    TRANSLATION_LANGUAGES,
+    FaqEntry,
+    format_datetime,
+    utcnow,
+)
+from faq.language import JAPANESE_NAMES
 
 FIELD_LABELS = {
     "id": "ID",
@@ -26,6 +35,8 @@ FIELD_LABELS = {
     "publish_start": "掲載開始",
     "publish_end": "掲載終了",
     "status": "状態",
+    "easy_ja": "やさしい日本語の回答",
+    "translations": "翻訳",
 }
 STATUS_LABELS = {"published": "公開", "draft": "下書き"}
 ACTION_LABELS = {
@@ -96,12 +107,31 @@ def filter_entries(entries: Iterable[FaqEntry], *, query: str = "", expiry: str 
 def form_values(entry: Optional[FaqEntry]) -> Dict[str, str]:
     """An entry as the edit form's text fields (lists one per line, dates in Japan time)."""
     if entry is None:
-        return {name: "" for name in ("id", *EDITABLE_FIELDS)} | {"status": "draft"}
+        return {name: "" for name in ("id", *EDITABLE_FIELDS, *TRANSLATION_KEYS)} | {"status": "draft"}
     return entry_text_fields(entry, list_separator="\n")
 
 
 FORM_FIELDS = ("question", "alternatives", "answer", "short_answer", "category", "department", "phone", "url",
                "keywords", "publish_start", "publish_end")
+
+
+# The translation fields of the form, per language (question_en, answer_en, short_answer_en …).
+TRANSLATION_FORM = tuple(
+    (lang, JAPANESE_NAMES[lang], tuple((f"{name}_{lang}", name) for name in TRANSLATED_FIELDS))
+    for lang in TRANSLATION_LANGUAGES
+)
+
+
+def easy_japanese_findings(text: str) -> List[str]:
+    """The やさしい日本語 check (faq/easy_japanese.py) for the form; never fails the page."""
+    if not (text or "").strip():
+        return []
+    try:
+        from faq.easy_japanese import check
+
+        return check(text).messages()
+    except Exception as error:  # noqa: BLE001 - a missing word list must not break the form
+        return [f"やさしい日本語のチェックができませんでした（{type(error).__name__}）"]
 
 
 # ---- previews ----------------------------------------------------------------------------
@@ -173,6 +203,8 @@ def field_text(entry: FaqEntry, name: str) -> str:
         return format_datetime(value, end=True)
     if name == "status":
         return STATUS_LABELS.get(value, value)
+    if name == "translations":
+        return "\n".join(f"{key}: {text}" for key, text in value)
     return value or ""
 
 

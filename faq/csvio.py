@@ -14,10 +14,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Dict, List, Optional, Sequence, Tuple, Union
 
-from faq.entry import EDITABLE_FIELDS, FaqEntry, format_datetime, normalize_fields, validate
+from faq.entry import (
+    EDITABLE_FIELDS,
+    TRANSLATION_KEYS,
+    FaqEntry,
+    format_datetime,
+    merge_translations,
+    normalize_fields,
+    validate,
+)
 from faq.store import ConflictError, FaqError, FaqStore, ValidationError
 
-EXPORT_COLUMNS = ("id", *EDITABLE_FIELDS, "version", "updated_by", "updated_at")
+# The やさしい日本語 answer (FaqEntry.easy_ja) and the translations (question_en, answer_en,
+# short_answer_en, … for en, zh, ko, vi, pt) are columns of their own after the Japanese ones.
+EASY_JA_COLUMN = "answer_easy_ja"
+_JAPANESE_FIELDS = tuple(f for f in EDITABLE_FIELDS if f not in ("translations", "easy_ja"))
+EXPORT_COLUMNS = (
+    "id", *_JAPANESE_FIELDS, EASY_JA_COLUMN, *TRANSLATION_KEYS, "version", "updated_by", "updated_at",
+)
+# Shift_JIS cannot hold Korean, Vietnamese or simplified Chinese: a CP932 file leaves the
+# translation columns out (importing it back keeps the translations as they are).
+CP932_COLUMNS = tuple(c for c in EXPORT_COLUMNS if c not in TRANSLATION_KEYS)
 REQUIRED_COLUMNS = ("id", "question", "answer")
 _READ_ONLY = {"updated_by", "updated_at", "created_at"}
 
@@ -40,6 +57,8 @@ _ALIASES = {
     "updated_by": ("updated_by", "更新者"),
     "updated_at": ("updated_at", "更新日時"),
     "created_at": ("created_at", "作成日時"),
+    EASY_JA_COLUMN: (EASY_JA_COLUMN, "easy_ja", "やさしい日本語", "やさしい日本語の回答"),
+    **{key: (key,) for key in TRANSLATION_KEYS},
 }
 _HEADER_NAMES = {
     unicodedata.normalize("NFKC", alias).lower(): name
@@ -188,10 +207,15 @@ def _row_fields(row: Dict[str, str], columns: Sequence[str]) -> Tuple[Dict[str, 
     """Editable fields, the expected version and the problems of one row."""
     problems: List[str] = []
     data: Dict[str, Any] = {}
+    translations: Dict[str, str] = {}
     version: Optional[int] = None
     for name in columns:
         value = row.get(name, "")
-        if name in ("publish_start", "publish_end", "status"):
+        if name in TRANSLATION_KEYS:
+            translations[name] = value
+        elif name == EASY_JA_COLUMN:
+            data["easy_ja"] = value
+        elif name in ("publish_start", "publish_end", "status"):
             try:
                 data.update(normalize_fields({name: value}))
             except ValueError as exc:
@@ -205,7 +229,10 @@ def _row_fields(row: Dict[str, str], columns: Sequence[str]) -> Tuple[Dict[str, 
                     problems.append(f"version「{value}」は数字ではありません")
         elif name in _ALIASES and name not in _READ_ONLY:
             data[name] = value
-    return normalize_fields(data), version, problems
+    fields = normalize_fields(data)
+    if translations:  # merged into the stored ones in import_csv: absent columns keep theirs
+        fields["translations"] = translations
+    return fields, version, problems
 
 
 def import_csv(
@@ -243,6 +270,10 @@ def import_csv(
     for line, fields, version in prepared:
         faq_id = fields["id"]
         current = existing.get(faq_id)
+        if "translations" in fields:
+            fields["translations"] = merge_translations(
+                current.translations if current else (), fields["translations"]
+            )
         values = {k: v for k, v in fields.items() if k != "id"}
         if current is None:
             values.setdefault("status", "published")
@@ -310,17 +341,20 @@ def entry_text_fields(entry: FaqEntry, list_separator: str = "|") -> Dict[str, s
         "publish_start": format_datetime(entry.publish_start),
         "publish_end": format_datetime(entry.publish_end, end=True),
         "status": entry.status,
+        "easy_ja": entry.easy_ja,
+        **{key: dict(entry.translations).get(key, "") for key in TRANSLATION_KEYS},
     }
 
 
-def entry_row(entry: FaqEntry) -> List[str]:
+def entry_row(entry: FaqEntry, columns: Sequence[str] = EXPORT_COLUMNS) -> List[str]:
     values = {
         **entry_text_fields(entry),
         "version": str(entry.version),
         "updated_by": entry.updated_by,
         "updated_at": format_datetime(entry.updated_at) if entry.updated_at else "",
     }
-    return [values[c] for c in EXPORT_COLUMNS]
+    values[EASY_JA_COLUMN] = values.pop("easy_ja")
+    return [values[c] for c in columns]
 
 
 def export_csv(
@@ -337,19 +371,21 @@ def export_csv(
     entries = store.list(**filters)
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(EXPORT_COLUMNS)
-    for entry in entries:
-        writer.writerow(entry_row(entry))
-    text = buffer.getvalue()
     enc = encoding.lower().replace("_", "-")
-    if enc in ("cp932", "shift-jis", "sjis", "shift_jis", "ms932", "windows-31j"):
+    cp932 = enc in ("cp932", "shift-jis", "sjis", "shift_jis", "ms932", "windows-31j")
+    columns = CP932_COLUMNS if cp932 else EXPORT_COLUMNS
+    writer.writerow(columns)
+    for entry in entries:
+        writer.writerow(entry_row(entry, columns))
+    text = buffer.getvalue()
+    if cp932:
         text = text.translate(_CP932_TWINS)
         try:
             data = text.encode("cp932")
         except UnicodeEncodeError:
             bad = []
             for entry in entries:
-                row_text = ",".join(entry_row(entry)).translate(_CP932_TWINS)
+                row_text = ",".join(entry_row(entry, columns)).translate(_CP932_TWINS)
                 chars = sorted({ch for ch in row_text if not _cp932_ok(ch)})
                 if chars:
                     bad.append(f"{entry.id}（{''.join(chars)}）")

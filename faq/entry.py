@@ -28,6 +28,15 @@ EDITABLE_FIELDS = (
     "publish_start",
     "publish_end",
     "status",
+    "translations",
+    "easy_ja",
+)
+# Curated translations: per foreign language, these fields of the entry (faq/language.py).
+TRANSLATED_FIELDS = ("question", "answer", "short_answer")
+TRANSLATION_LANGUAGES = ("en", "zh", "ko", "vi", "pt")
+# Keys of FaqEntry.translations, also the CSV columns: question_en, answer_en, short_answer_en …
+TRANSLATION_KEYS = tuple(
+    f"{name}_{lang}" for lang in TRANSLATION_LANGUAGES for name in TRANSLATED_FIELDS
 )
 _LIST_FIELDS = ("alternatives", "keywords")
 _MAX_LEN = {
@@ -40,6 +49,7 @@ _MAX_LEN = {
     "phone": 50,
     "url": 1000,
     "updated_by": 100,
+    "easy_ja": 20000,
 }
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _URL_RE = re.compile(r"^https?://\S+$")
@@ -139,10 +149,23 @@ class FaqEntry:
     publish_start: Optional[datetime] = None  # aware
     publish_end: Optional[datetime] = None  # aware, exclusive
     status: str = "draft"
+    # ((key, text), …) sorted by key, keys from TRANSLATION_KEYS, no empty text
+    translations: Tuple[Tuple[str, str], ...] = ()
+    easy_ja: str = ""  # the answer in やさしい日本語 (plain Japanese for foreign residents)
     updated_by: str = ""
     updated_at: Optional[datetime] = None
     created_at: Optional[datetime] = None
     version: int = 0
+
+    def translation(self, language: str) -> Dict[str, str]:
+        """{"question", "answer", "short_answer"} in `language`; empty strings where missing."""
+        given = dict(self.translations)
+        return {name: given.get(f"{name}_{language}", "") for name in TRANSLATED_FIELDS}
+
+    def translated_languages(self) -> Tuple[str, ...]:
+        """Languages with a translated answer."""
+        keys = dict(self.translations)
+        return tuple(lang for lang in TRANSLATION_LANGUAGES if keys.get(f"answer_{lang}"))
 
     def is_searchable(self, now: Optional[datetime] = None) -> bool:
         """Published and inside its publish window."""
@@ -176,6 +199,8 @@ class FaqEntry:
                 continue
             if key in _LIST_FIELDS:
                 value = tuple(value or ())
+            elif key == "translations":
+                value = clean_translations(value)
             elif key in ("publish_start", "publish_end", "updated_at", "created_at"):
                 if isinstance(value, str) and value:
                     value = to_aware(datetime.fromisoformat(value))
@@ -190,12 +215,36 @@ class FaqEntry:
         return replace(self, **changes)
 
 
+def clean_translations(value: Any) -> Tuple[Tuple[str, str], ...]:
+    """Translations from a mapping or (key, text) pairs: cleaned, empties dropped, sorted."""
+    if not value:
+        return ()
+    pairs = value.items() if isinstance(value, Mapping) else value
+    out: Dict[str, str] = {}
+    for key, text in pairs:
+        cleaned = clean_text(text)
+        if cleaned:
+            out[clean_text(key)] = cleaned
+    return tuple(sorted(out.items()))
+
+
+def merge_translations(
+    current: Iterable[Tuple[str, str]], changes: Mapping[str, Any]
+) -> Tuple[Tuple[str, str], ...]:
+    """`current` with the keys in `changes` set (an empty text removes a translation)."""
+    merged = dict(current)
+    merged.update({key: clean_text(text) for key, text in changes.items()})
+    return clean_translations(merged)
+
+
 def normalize_fields(data: Mapping[str, Any]) -> Dict[str, Any]:
     """Cleans the editable fields present in `data` (no validation)."""
     out: Dict[str, Any] = {}
     for key, value in data.items():
         if key in _LIST_FIELDS:
             out[key] = clean_list(value)
+        elif key == "translations":
+            out[key] = clean_translations(value)
         elif key in ("publish_start", "publish_end"):
             if isinstance(value, str):
                 value = parse_datetime(value, end=key == "publish_end") if value.strip() else None
@@ -240,6 +289,13 @@ def validate(entry: FaqEntry) -> List[str]:
         and entry.publish_end <= entry.publish_start
     ):
         errors.append("掲載終了が掲載開始より前になっています")
+    for key, text in entry.translations:
+        if key not in TRANSLATION_KEYS:
+            errors.append(f"翻訳の項目「{key}」は使えません（例: answer_en）")
+            continue
+        limit = _MAX_LEN[key.rsplit("_", 1)[0]]
+        if len(text) > limit:
+            errors.append(f"{key} が長すぎます（{len(text)} 文字、上限 {limit} 文字）")
     for name in _LIST_FIELDS:
         for item in getattr(entry, name):
             if len(item) > 1000:

@@ -24,6 +24,9 @@ faq_entries = sa.Table(
     sa.Column("publish_start", sa.DateTime, nullable=True),
     sa.Column("publish_end", sa.DateTime, nullable=True),
     sa.Column("status", sa.String(16), nullable=False, server_default="draft"),
+    # {"question_en": …, "answer_en": …, "short_answer_en": …, "answer_zh": …} (faq/entry.py)
+    sa.Column("translations", sa.JSON, nullable=False, server_default="{}"),
+    sa.Column("easy_ja", sa.Text, nullable=False, server_default=""),  # やさしい日本語 answer
     sa.Column("updated_by", sa.String(100), nullable=False, server_default=""),
     sa.Column("updated_at", sa.DateTime, nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),

@@ -27,6 +27,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from faq import confidence
+from faq import language as languages
 from faq.analysis import DEFAULT_SYNONYMS, TextAnalyzer
 from faq.config import FEATURES, DecisionSettings, SearchConfig
 from faq.entry import FaqEntry
@@ -54,6 +55,7 @@ class SearchResult:
     hits: Tuple[Hit, ...] = ()
     query: str = ""
     features: Dict[str, float] = field(default_factory=dict)
+    language: Optional[str] = None  # the question's language (faq/language.py), None if unknown
 
     @property
     def top(self) -> Optional[Hit]:
@@ -420,16 +422,18 @@ class FaqService:
         except Exception:
             log.exception("FAQ index refresh failed; searching the index as it is")
         index = self._index
+        # Another language: the glossary's Japanese words are added, the dense embedding ranks.
+        searched, method, lang = languages.prepare_query(query, method)
         if index is None:
-            return SearchResult("none", (), query)
+            return SearchResult("none", (), query, language=lang)
         try:
-            analysis = index.analyzer.analyze(query, readings=True)
+            analysis = index.analyzer.analyze(searched, readings=True)
             # BM25 in the worker thread while this one encodes the query (the encoder uses
             # one core): the lexical part costs nothing on the critical path.
             future = self._worker().submit(self._lexical, index, analysis, now)
             qvec = None
             if method != "bm25":
-                qvec = index.encode_query(index.dense_query_text(query, analysis))
+                qvec = index.encode_query(index.dense_query_text(searched, analysis))
             lexical = future.result()
             with self._lock:
                 cands = index.rank(
@@ -442,10 +446,10 @@ class FaqService:
                 )
         except Exception:
             log.exception("FAQ search failed for a query of %d characters", len(query))
-            return SearchResult("none", (), query)
+            return SearchResult("none", (), query, language=lang)
         features = decision_features(cands, len(query))
         decision = decide(features, self.decision_settings()) if hits else "none"
-        return SearchResult(decision, hits[:top_k], query, features)
+        return SearchResult(decision, hits[:top_k], query, features, language=lang)
 
     def _lexical(self, index: SearchIndex, analysis: Any, now: Optional[datetime]) -> Any:
         with self._lock:

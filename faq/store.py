@@ -156,6 +156,8 @@ def _row_to_entry(row: Any) -> FaqEntry:
         publish_start=from_db(row.publish_start),
         publish_end=from_db(row.publish_end),
         status=row.status,
+        translations=tuple(sorted((row.translations or {}).items())),
+        easy_ja=row.easy_ja or "",
         updated_by=row.updated_by or "",
         updated_at=from_db(row.updated_at),
         created_at=from_db(row.created_at),
@@ -177,6 +179,8 @@ def _entry_values(entry: FaqEntry) -> Dict[str, Any]:
         "publish_start": to_db(entry.publish_start),
         "publish_end": to_db(entry.publish_end),
         "status": entry.status,
+        "translations": dict(entry.translations),
+        "easy_ja": entry.easy_ja,
     }
 
 

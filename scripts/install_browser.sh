@@ -4,6 +4,19 @@
 # on closed networks; the tests drive /usr/bin/chromium instead.)
 set -euo pipefail
 PACKAGES=(chromium fonts-noto-cjk)
+# axe-core (npm) checks the widget's accessibility in the browser tests, in every language.
+AXE_DIR="$(cd "$(dirname "$0")/.." && pwd)/var/axe"
+AXE_VERSION=4.14.1
+if [ ! -f "$AXE_DIR/node_modules/axe-core/axe.min.js" ]; then
+  if command -v npm >/dev/null 2>&1; then
+    mkdir -p "$AXE_DIR"
+    (cd "$AXE_DIR" && npm install --no-audit --no-fund --silent "axe-core@$AXE_VERSION") \
+      && echo "[browser] axe-core $AXE_VERSION: installed in var/axe" \
+      || echo "[browser] WARNING: could not install axe-core (the accessibility tests will fail)" >&2
+  else
+    echo "[browser] WARNING: npm is missing: apt-get install npm, for axe-core (accessibility tests)" >&2
+  fi
+fi
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

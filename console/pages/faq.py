@@ -9,7 +9,7 @@ from typing import Annotated, Any, Dict, List, Optional
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, create_model
 
 from console.auth import StaffUser
 from console.core import audit, flash, get_state, redirect, render, require
@@ -22,11 +22,13 @@ from console.faq_tools import (
     diff_entries,
     expiry_state,
     filter_entries,
+    TRANSLATION_FORM,
+    easy_japanese_findings,
     form_values,
     preview,
     unified_diff,
 )
-from faq.entry import STANDARD_CATEGORIES, FaqEntry, utcnow
+from faq.entry import STANDARD_CATEGORIES, TRANSLATION_KEYS, FaqEntry, merge_translations, utcnow
 from faq.store import ConflictError, DuplicateError, FaqError, NotFoundError, ValidationError
 
 router = APIRouter()
@@ -34,7 +36,7 @@ PAGE_SIZE = 50
 MAX_CSV_BYTES = 20 * 1024 * 1024
 
 
-class FaqForm(BaseModel):
+class _FaqFormBase(BaseModel):
     id: str = ""
     question: str = ""
     alternatives: str = ""
@@ -50,8 +52,28 @@ class FaqForm(BaseModel):
     version: int = 0
     action: str = "save"  # save | publish (save and publish)
 
-    def changes(self) -> Dict[str, Any]:
-        return {name: getattr(self, name) for name in FORM_FIELDS}
+    easy_ja: str = ""
+    # Set by the edit form's languages section: its fields count even when left empty
+    # (FastAPI drops empty form values), so emptying a translation removes it.
+    languages_section: str = ""
+
+    def changes(self, current: Optional[FaqEntry] = None) -> Dict[str, Any]:
+        """The fields the form sent; translations merged into the entry's (a form without the
+        languages section leaves them as they are)."""
+        out = {name: getattr(self, name) for name in FORM_FIELDS}
+        given = set(self.model_fields_set)
+        if self.languages_section:
+            given |= {"easy_ja", *TRANSLATION_KEYS}
+        if "easy_ja" in given:
+            out["easy_ja"] = self.easy_ja
+        sent = {key: getattr(self, key) for key in TRANSLATION_KEYS if key in given}
+        if sent:
+            out["translations"] = merge_translations(current.translations if current else (), sent)
+        return out
+
+
+# question_en, answer_en, short_answer_en … as form fields
+FaqForm = create_model("FaqForm", __base__=_FaqFormBase, **{key: (str, "") for key in TRANSLATION_KEYS})
 
 
 def _choices(state) -> Dict[str, List[str]]:
@@ -141,6 +163,7 @@ def _edit_page(request: Request, *, entry: Optional[FaqEntry], values: Dict[str,
         title=f"FAQ の編集: {entry.id}" if entry else "FAQ の新規作成",
         entry=entry, v=values, errors=errors or [], conflict=conflict, labels=FIELD_LABELS,
         statuses=STATUS_LABELS, preview=preview(values), expiry=expiry_state(entry) if entry else "",
+        translation_form=TRANSLATION_FORM, easy_findings=easy_japanese_findings(values.get("easy_ja", "")),
         expiries=EXPIRY_FILTERS, **_choices(state),
     )
 
@@ -154,7 +177,7 @@ def faq_new(request: Request, user: StaffUser = Depends(require("faq"))):
 def faq_create(request: Request, form: Annotated[FaqForm, Form()], user: StaffUser = Depends(require("faq"))):
     state = get_state(request)
     data = {"id": form.id, **form.changes(), "status": "published" if form.action == "publish" else "draft"}
-    values = {**{k: str(v) for k, v in data.items()}}
+    values = {**{k: str(v) for k, v in data.items()}, **_text_values(form)}
     try:
         entry = state.store.create(data, by=user.name)
     except (ValidationError, DuplicateError, ValueError) as error:
@@ -259,11 +282,11 @@ def faq_save(request: Request, faq_id: str, form: Annotated[FaqForm, Form()],
              user: StaffUser = Depends(require("faq"))):
     state = get_state(request)
     current = _entry_or_404(state, faq_id)
-    changes = form.changes()
+    changes = form.changes(current)
     publish = form.action == "publish"
     if publish:
         changes["status"] = "published"
-    values = {**form_values(current), **changes, "id": faq_id}
+    values = {**form_values(current), **_text_values(form), "id": faq_id}
     try:
         saved = state.store.update(faq_id, changes, expected_version=form.version, by=user.name,
                                    action="publish" if publish and current.status != "published" else "update")
@@ -293,6 +316,12 @@ def faq_save(request: Request, faq_id: str, form: Annotated[FaqForm, Form()],
     live = "公開中の回答をすぐに更新しました。" if saved.status == "published" else "下書きとして保存しました。"
     flash(request, f"FAQ「{faq_id}」を保存しました（版 {saved.version}）。{live}")
     return redirect(request, f"/faq/{faq_id}")
+
+
+def _text_values(form: Any) -> Dict[str, str]:
+    """What the editor typed, as the form shows it again (after an error or a conflict)."""
+    return {name: getattr(form, name) for name in (*FORM_FIELDS, "easy_ja", *TRANSLATION_KEYS)
+            if name in form.model_fields_set or name in FORM_FIELDS}
 
 
 def _as_fields(changes: Dict[str, Any]) -> Dict[str, Any]:

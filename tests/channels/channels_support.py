@@ -147,6 +147,7 @@ class FakeLineApi:
         self.expired_tokens = set()
         self.slow_tokens: Dict[str, float] = {}
         self.fail_push = False
+        self.profile_languages: Dict[str, str] = {}  # userId -> the LINE app's language
         app = FastAPI()
 
         async def record(request: Request, kind: str) -> Dict[str, Any]:
@@ -175,6 +176,12 @@ class FakeLineApi:
             if self.fail_push:
                 return JSONResponse({"message": "The request body has 1 error(s)"}, status_code=400)
             return {"sentMessages": [{"id": "2", "quoteToken": "q"}]}
+
+        @app.get("/v2/bot/profile/{user_id}")
+        async def profile(user_id: str):
+            if user_id not in self.profile_languages:
+                return JSONResponse({"message": "Not found"}, status_code=404)
+            return {"userId": user_id, "displayName": "住民", "language": self.profile_languages[user_id]}
 
         @app.post("/v2/bot/chat/loading/start")
         async def loading(request: Request):

@@ -158,7 +158,7 @@ def test_phone_width_large_text_staff_and_staff_reply(browser, gateway, scripted
 
 def test_rasa_down_shows_a_polite_message(browser, gateway, fake_rasa):
     fake_rasa.status = 503
-    page = browser.new_page(viewport={"width": 800, "height": 700})
+    page = browser.new_page(viewport={"width": 800, "height": 700}, locale="ja-JP")
     page.goto(gateway.url + "/web/")
     page.get_by_label("ご質問を入力").fill("住民票")
     page.get_by_label("ご質問を入力").press("Enter")

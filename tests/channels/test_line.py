@@ -303,3 +303,15 @@ def test_render_turn_without_custom_part_keeps_text_and_buttons():
 def test_render_empty_turn_is_nothing():
     assert render_turn(parse_turn([])) == []
     assert render_turn(parse_turn([{"custom": {"madoguchi": {"kind": "handoff"}}}])) == []
+
+
+def test_the_line_profile_language_travels_to_rasa_and_is_asked_once(gateway, fake_rasa, fake_line):
+    fake_line.profile_languages[USER] = "pt-BR"
+    for n, message in enumerate(("1", "obrigado")):
+        gateway.post_line(line_body(text_event(message, reply_token=f"token-pt-{n}")))
+        gateway.line_idle()
+    assert [r["metadata"] for r in fake_rasa.received] == [{"channel": "line", "language": "pt"}] * 2
+    fake_line.profile_languages[USER] = "en"  # cached: the profile is read once per user
+    gateway.post_line(line_body(text_event("hello", reply_token="token-pt-2")))
+    gateway.line_idle()
+    assert fake_rasa.received[-1]["metadata"] == {"channel": "line", "language": "pt"}

@@ -116,10 +116,13 @@ def test_incoming_call_greets_and_gathers_japanese_speech_and_keys(gateway):
     assert gather.get("action").startswith(PUBLIC_URL + "/")
     hints = gather.get("hints").split(",")
     assert "粗大ごみ" in hints and all(len(h) <= 100 for h in hints)
-    (say,) = gather.findall("Say")
+    say, english = gather.findall("Say")
     assert say.get("voice") == "Polly.Mizuki" and say.get("language") == "ja-JP"
     assert say.text.startswith("お電話ありがとうございます。ひだまり市、AI案内窓口です。")
     assert "ごみの出し方は1" in say.text and "0を押してください" in say.text
+    # then, in an English voice, the offer of English
+    assert english.text == "For English, press 9."
+    assert english.get("voice") == "Polly.Joanna" and english.get("language") == "en-US"
     redirect = root.find("Redirect")
     assert action(redirect.text) == ("/twilio/voice/silence", {"mode": "main"})
 
@@ -329,9 +332,71 @@ def test_twilio_off_without_secrets(config):
 
 def test_a_retry_repeats_the_question_not_the_apologies(gateway):
     twiml(post(gateway, "/twilio/voice"))
-    bad = gather_reply(gateway, Digits="9")
+    bad = gather_reply(gateway, Digits="8")
     assert said(bad).count("申し訳ありません") == 1
     first = twiml(post(gateway, "/twilio/voice/silence?mode=main"))
     text = said(first)
     assert text.count("申し訳ありません") == 1 and "お電話ありがとうございます" not in text
     assert text.endswith("職員とお話しになる場合は0を押してください。")
+
+
+# --- English: the caller presses 9 -------------------------------------------------------
+
+EN_ANSWER_TURN = [
+    {"text": "Bulky garbage must be booked in advance.\nContact: 環境課　099-000-1234\nDetails: " + URL},
+    {"text": "Did this solve your question?", "buttons": [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]},
+    {"custom": {"madoguchi": {
+        "kind": "answer", "faq_id": "gomi-001", "question": "How do I put out bulky garbage?",
+        "answer": "粗大ごみは、事前の申し込みが必要です。", "language": "en", "answer_language": "en",
+        "short_answer": "Bulky garbage must be booked in advance. Call 099-000-1234. See " + URL,
+        "department": "環境課", "phone": "099-000-1234", "url": URL,
+    }}},
+]
+
+
+def test_pressing_9_switches_the_call_to_english(gateway, fake_rasa):
+    post(gateway, "/twilio/voice")
+    root = gather_reply(gateway, Digits="9")
+    gather = root.find("Gather")
+    assert gather.get("language") == "en-US" and gather.get("input") == "dtmf speech"
+    assert gather.get("hints") is None  # the Japanese hints would mislead English recognition
+    (say,) = gather.findall("Say")
+    assert say.get("voice") == "Polly.Joanna" and say.get("language") == "en-US"
+    assert say.text.startswith("Please ask your question in English")
+    assert fake_rasa.received == []  # the key itself is not a message
+
+    fake_rasa.replies["How do I throw away a sofa?"] = EN_ANSWER_TURN
+    root = gather_reply(gateway, SpeechResult="How do I throw away a sofa?", Confidence="0.9")
+    assert fake_rasa.received[-1]["metadata"] == {"channel": "phone", "language": "en"}
+    says = root.iter("Say")
+    first = next(says)
+    assert first.get("language") == "en-US"
+    assert first.text == "Bulky garbage must be booked in advance. Call 099-000-1234. See."
+    assert "http" not in said(root) and "ゼロ" not in said(root)
+    assert "Do you have any other questions?" in said(root)
+    assert root.find("Gather").get("language") == "en-US"
+
+
+def test_english_caller_hears_choices_and_staff_prompts_in_english(gateway, fake_rasa):
+    post(gateway, "/twilio/voice")
+    gather_reply(gateway, Digits="9")
+    choices = [{"title": "How do I put out bulky garbage?", "payload": '/ask_question{"faq_id": "gomi-001"}'},
+               {"title": "None of these", "payload": "/deny"}]
+    fake_rasa.replies["garbage"] = [{"text": "Is one of these close to what you want to know?", "buttons": choices},
+                                    {"custom": {"madoguchi": {"kind": "choices", "choices": choices, "language": "en"}}}]
+    root = gather_reply(gateway, SpeechResult="garbage", Confidence="0.9")
+    text = said(root)
+    assert "1: How do I put out bulky garbage?. " not in text
+    assert "1: How do I put out bulky garbage?" in text and "2: None of these." in text
+    assert text.endswith("Press the number, or say it.")
+    root = twiml(gateway.post_twilio("/twilio/voice/silence?mode=choices", params()))
+    assert said(root).startswith("Sorry, I could not hear you.")
+
+
+def test_key_9_in_a_japanese_call_is_english_only_at_the_menu(gateway, fake_rasa):
+    post(gateway, "/twilio/voice")
+    fake_rasa.replies["ごみ"] = CHOICES_TURN
+    gather_reply(gateway, SpeechResult="ごみ", Confidence="0.9")
+    root = gather_reply(gateway, mode="choices", Digits="9")
+    assert said(root).startswith("申し訳ありません。その番号はご利用いただけません。")
+    assert root.find("Gather").get("language") == "ja-JP"
