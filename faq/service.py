@@ -423,7 +423,12 @@ class FaqService:
             log.exception("FAQ index refresh failed; searching the index as it is")
         index = self._index
         # Another language: the glossary's Japanese words are added, the dense embedding ranks.
+        asked_method = method
         searched, method, lang = languages.prepare_query(query, method)
+        # Another language ranks by the multilingual embedding; the confidence models were
+        # fitted on the fused ranking of Japanese questions, so they judge that ranking, and a
+        # confident answer also needs both rankings to agree on the entry.
+        judge_separately = asked_method is None and method is not None
         if index is None:
             return SearchResult("none", (), query, language=lang)
         try:
@@ -444,11 +449,21 @@ class FaqService:
                     Hit(c.faq_id, c.score, index.entries[c.slot], c.dense, c.bm25)
                     for c in cands
                 )
+                judged = cands
+                if judge_separately:
+                    judged = index.rank(analysis, qvec, top_k=confidence.AGREEMENT_DEPTH, now=now,
+                                        lexical=lexical)
         except Exception:
             log.exception("FAQ search failed for a query of %d characters", len(query))
             return SearchResult("none", (), query, language=lang)
-        features = decision_features(cands, len(query))
-        decision = decide(features, self.decision_settings()) if hits else "none"
+        features = decision_features(judged, len(query))
+        settings = self.decision_settings()
+        if judge_separately:
+            settings = replace(settings, answer_min_confidence=max(
+                settings.answer_min_confidence, settings.foreign_answer_min_confidence))
+        decision = decide(features, settings) if hits else "none"
+        if decision == "answer" and judge_separately and (not judged or judged[0].faq_id != hits[0].faq_id):
+            decision = "suggest"
         return SearchResult(decision, hits[:top_k], query, features, language=lang)
 
     def _lexical(self, index: SearchIndex, analysis: Any, now: Optional[datetime]) -> Any:
