@@ -46,7 +46,7 @@ OLD = {
 
 def bare(rows: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
     return [{**r, "alternatives": [], "keywords": [], "short_answer": "", "category": "",
-             "department": ""} for r in rows]
+             "department": "", "translations": {}, "easy_ja": ""} for r in rows]
 
 
 def _config(base, index=None, fusion=None, decision=None):
@@ -91,7 +91,7 @@ def main(argv: Sequence[str] = ()) -> int:
     query_sets = {"dev (tuning part)": dev_tune, "dev (held-out entries)": dev_held,
                   "held-out queries": heldout}
     indexes = {"question side only": OLD["index"], "question + answer passages": {
-        "dense_texts": ["question_alternatives", "answer_passages"]}}
+        "dense_texts": list(shipped.index.dense_texts)}}
 
     workdir = Path(tempfile.mkdtemp(prefix="faq-quality-"))
     sets: Dict[Tuple[str, str, str], Any] = {}

@@ -39,6 +39,7 @@ PREFIX = "tel:"
 BASE = "/twilio/voice"
 MODES = ("main", "choices", "after", "offer", "confirm")
 PHONE_CHOICES = 3  # read aloud: more than three is hard to keep in mind
+_JAPANESE_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 REQUEST_HUMAN = "/request_human"
 
 ANYTHING_ELSE = "ほかにご質問はありますか。"
@@ -495,8 +496,13 @@ class PhoneChannel:
             return
         choices = turn.choices if kind == "choices" else [b for b in turn.buttons if b.payload not in ("/affirm", "/deny")]
         if choices:
-            entries = [b for b in choices if b.payload != "/deny"][:PHONE_CHOICES]
-            call.choices = entries + [b for b in choices if b.payload == "/deny"][:1]
+            entries = [b for b in choices if b.payload != "/deny"]
+            if in_english():  # an English voice cannot read a Japanese title
+                entries = [b for b in entries if not _JAPANESE_SCRIPT.search(b.title)]
+                if not entries:
+                    self.gather(response, call, "main", NO_MATCH)
+                    return
+            call.choices = entries[:PHONE_CHOICES] + [b for b in choices if b.payload == "/deny"][:1]
             if in_english():
                 intro = speakable_en(turn.texts[0], 120) if turn.texts else "Please choose the closest one."
                 listing = " ".join(f"{i}: {speakable_en(b.title, 80)}" for i, b in enumerate(call.choices, 1))

@@ -19,11 +19,12 @@ class IndexSettings:
     # "question", "alternatives" (one vector each), "answer" / "short_answer" (their first
     # answer_chars characters). Encoding is the cost of a build (~20k entries in 3 minutes
     # allows about one short text per entry); the answer is always indexed by BM25.
-    dense_texts: Tuple[str, ...] = ("question_alternatives", "answer_passages")
+    dense_texts: Tuple[str, ...] = ("question_alternatives", "translated_questions", "answer_passages")
     answer_chars: int = 80
     max_alternatives: int = 8
     query_prefix: str = "query: "
     passage_prefix: str = "query: "  # question side: matched like another question
+    # "translated_questions": the curated translations of the question (one vector each).
     # "answer_passages": the answer cut at sentence ends into passages of up to passage_chars
     # (at most max_passages), encoded as documents with answer_prefix. Real FAQs often have
     # short questions, and residents use the words of the answer.

@@ -144,6 +144,9 @@ class SearchIndex:
             elif kind == "question_alternatives":
                 parts = (entry.question,) + entry.alternatives[: ix.max_alternatives]
                 texts.append("".join(p if p[-1:] in "。？！?!." else p + "。" for p in parts))
+            elif kind == "translated_questions":
+                # the city's curated translations: a question in English finds its entry
+                texts.extend(t for key, t in entry.translations if key.startswith("question_"))
             elif kind == "answer_passages":
                 answers.extend(split_passages(entry.answer, ix.passage_chars, ix.max_passages))
             elif kind == "titled_passages":
