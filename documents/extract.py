@@ -309,12 +309,20 @@ def extract_pdf(data: bytes, fallback_title: str = "") -> Extracted:
         m = re.match(r"D:(\d{4})(\d{2})(\d{2})", raw_date)
         if m:
             modified = datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    texts = [clean(_join_pdf_lines(p)) for p in pages]
+    texts = [clean(_join_pdf_lines(_without_title(p, title))) for p in pages]
     if not title:
         first = next((t for t in texts if t), "")
         title = first.split("\n", 1)[0][:60] if first else fallback_title
     sections = [Section((), t, n) for n, t in enumerate(texts, 1) if t]
     return Extracted("pdf", title or fallback_title, sections, "", modified)
+
+
+def _without_title(text: str, title: str) -> str:
+    """The title repeated at the top of each page is not part of the page's text."""
+    lines = text.strip().split("\n", 1)
+    if title and lines and clean(lines[0]) == title:
+        return lines[1] if len(lines) > 1 else ""
+    return text
 
 
 def _join_pdf_lines(text: str) -> str:
