@@ -420,10 +420,13 @@ class PhoneChannel:
         if kind == "emergency":
             self.hangup(response, speakable(" ".join(turn.texts) or "火事・救急は119番、事件・事故は110番へ、今すぐお電話ください。"))
             return
-        if kind == "answer":
+        if kind in ("answer", "passage"):
             call.answer = dict(custom)
             call.sms_sent = False
-            spoken = speakable(str(custom.get("short_answer") or custom.get("answer") or " ".join(turn.texts[:1])))
+            if kind == "passage":  # a sentence of the city's page, and which page
+                spoken = speakable(f"{custom.get('title') or '市のホームページ'}によると、{custom.get('spoken') or ''}")
+            else:
+                spoken = speakable(str(custom.get("short_answer") or custom.get("answer") or " ".join(turn.texts[:1])))
             self.say(response, spoken)
             self.gather(response, call, "after", ANYTHING_ELSE, prefix=SMS_OFFER if self._sms_possible(call) else "")
             return
@@ -498,7 +501,7 @@ class PhoneChannel:
         )
 
     async def send_sms(self, response: VoiceResponse, call: Call) -> None:
-        question = str(call.answer.get("question") or "お問い合わせの件")
+        question = str(call.answer.get("question") or call.answer.get("title") or "お問い合わせの件")
         body = f"{self.config.city.name}からのご案内です。\n{question}\n{call.answer.get('url')}"
         try:
             await asyncio.to_thread(

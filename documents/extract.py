@@ -173,13 +173,55 @@ def extract_html(data: bytes, fallback_title: str = "") -> Extracted:
         modified = parse_date(times[0]) if times else None
     expires = parse_date(metas.get("expires"))
 
-    xml = trafilatura.extract(
-        html, output_format="xml", include_tables=True, include_comments=False,
-        include_links=False, include_images=False, favor_recall=True, deduplicate=False,
-        with_metadata=False,
-    )
+    main_html = _without_chrome(tree)
+    xml = None
+    for precision in (True, False):  # precision first: a short page is otherwise taken whole
+        xml = trafilatura.extract(
+            main_html, output_format="xml", include_tables=True, include_comments=False,
+            include_links=False, include_images=False, favor_precision=precision,
+            deduplicate=False, with_metadata=False,
+        )
+        if xml:
+            break
     sections = _sections_from_trafilatura(xml, title) if xml else []
     return Extracted("html", title, sections, canonical, modified, expires)
+
+
+# class or id names city CMSs give their menus, breadcrumbs, side bars and page-end surveys
+_CHROME_NAMES = frozenset("""
+header site-header global-header footer site-footer global-footer breadcrumb breadcrumbs pankuzu
+topicpath topic-path gnav global-nav globalnav lnav local-nav sidebar side-menu sidemenu side
+menu survey questionnaire enquete pagetop page-top sns share skip
+""".split())
+_MAIN_XPATH = ("//main", "//*[@role='main']", "//article", "//*[@id='main']",
+               "//*[@id='contents']", "//*[@id='content']")
+
+
+def _without_chrome(tree) -> str:
+    """The page's main region with menus, breadcrumbs and side bars removed (rules on the
+    elements and the class names city sites use), for trafilatura to read."""
+    import copy
+
+    import lxml.html
+
+    tree = copy.deepcopy(tree)
+    for el in tree.xpath("//script | //style | //noscript | //form | //nav | //aside"):
+        el.drop_tree()
+    for el in tree.xpath("//header | //footer"):
+        if not el.xpath("ancestor::main | ancestor::article"):
+            el.drop_tree()
+    for el in tree.xpath("//*[@class or @id]"):
+        names = set((el.get("class") or "").lower().split()) | {(el.get("id") or "").lower()}
+        if names & _CHROME_NAMES and el.getparent() is not None:
+            el.drop_tree()
+    region = None
+    for xpath in _MAIN_XPATH:
+        found = tree.xpath(xpath)
+        if found:
+            region = found[0]
+            break
+    body = lxml.html.tostring(region if region is not None else tree, encoding="unicode")
+    return f"<html><body>{body}</body></html>" if region is not None else body
 
 
 def _html_title(tree) -> str:
@@ -317,6 +359,9 @@ def extract_pdf(data: bytes, fallback_title: str = "") -> Extracted:
     return Extracted("pdf", title or fallback_title, sections, "", modified)
 
 
+_LIST_ITEM = re.compile(r"^(?:[・●○■□◆※\-－①-⑳]|\d+[.．、)）]|[（(]\d+[)）]|第\d+[条章回])")
+
+
 def _without_title(text: str, title: str) -> str:
     """The title repeated at the top of each page is not part of the page's text."""
     lines = text.strip().split("\n", 1)
@@ -332,7 +377,7 @@ def _join_pdf_lines(text: str) -> str:
         line = line.strip()
         if not line:
             continue
-        if out and not re.search(r"[。．！？!?：:）)」]$", out[-1]) and not re.match(r"^[・●○■□◆\-－\d①-⑳（(]", line):
+        if out and not re.search(r"[。．！？!?：:）)」]$", out[-1]) and not _LIST_ITEM.match(line):
             out[-1] += line
         else:
             out.append(line)
