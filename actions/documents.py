@@ -19,10 +19,11 @@ SPOKEN_CHARS = 80  # the sentence read on the phone
 def document_service():
     from actions.actions import _get, faq_service
 
+    faq = faq_service()  # one model and analyzer in memory for both searches (outside _get's lock)
+
     def make():
         from documents.service import DocumentService
 
-        faq = faq_service()  # one model and analyzer in memory for both searches
         return DocumentService.from_settings(encoder=faq.encoder, analyzer=faq.analyzer,
                                              refresh_interval=2.0, show_progress=False)
 

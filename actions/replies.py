@@ -75,7 +75,7 @@ def answer_text(entry: Any) -> str:
 
 def passage_text(passage: Dict[str, Any]) -> str:
     """A passage of the city's pages: its words, then where they come from."""
-    lines = [passage["text"], "", f"（{passage['title']}より）"]
+    lines = [passage["text"], f"（{passage['title']}より）"]  # no blank line: Rasa splits there
     if passage.get("url"):
         lines.append(f"詳しくは：{passage['url']}")
     return "\n".join(lines)

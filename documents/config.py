@@ -28,7 +28,7 @@ class DocsConfig:
     dense_weight: float = 0.8
     bm25_weight: float = 0.2
     candidates: int = 100
-    answer_min_score: float = 0.78  # a passage is offered to a resident from this fused score
+    answer_min_score: float = 0.81  # a passage is offered to a resident from this fused score
     url_rules: List[UrlRule] = field(default_factory=list)
 
     @classmethod
