@@ -19,6 +19,7 @@ test-fast:
 bench: setup
 	@.venv/bin/python -m benchmarks.nlu_cv
 	@.venv/bin/python -m benchmarks.faq_bench
+	@.venv/bin/python -m benchmarks.docs_bench
 	@.venv/bin/python -m benchmarks.dialogue_bench
 
 train:
