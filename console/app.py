@@ -41,6 +41,7 @@ PAGE_MODULES = (
     "console.pages.home",
     "console.pages.faq",
     "console.pages.inbox",
+    "console.pages.documents",
     "console.pages.handoff",
     "console.pages.dashboard",
     "console.pages.users",

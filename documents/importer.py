@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
 from documents.config import DocsConfig
@@ -161,8 +161,20 @@ class Importer:
         self.store.record_error(str(f), message, origin=str(root))
         log.warning("document %s not read: %s", f, message)
 
+    def reread(self, sources: Sequence[Any]) -> ImportReport:
+        """Reads the sources' files again now, changed or not (the console's 「今すぐ読み直す」).
+        A file that is gone is reported, and its source kept until staff remove it."""
+        report = ImportReport()
+        for source in sources:
+            f = Path(source.path)
+            if not f.is_file():
+                self._fail(Path(source.origin), f, "ファイルが見つかりません（移動または削除されました）", report)
+                continue
+            self._import_file(Path(source.origin), f, {}, report, force=True)
+        return report
+
     def _import_file(self, root: Path, f: Path, sitemap: Dict[str, SitemapEntry],
-                     report: ImportReport) -> None:
+                     report: ImportReport, force: bool = False) -> None:
         suffix = f.suffix.lower()
         if suffix in UNSUPPORTED:
             self._fail(root, f, f"この形式（{suffix}）は読み込めません。PDF か、docx・xlsx で保存し直してください", report)
@@ -185,7 +197,7 @@ class Importer:
             return
         content_hash = _sha256(data)
         existing = self.store.by_path(str(f))
-        if existing is not None and existing.content_hash == content_hash:
+        if existing is not None and existing.content_hash == content_hash and not force:
             self.store.touch(existing.id)
             self.store.clear_errors([str(f)])
             report.unchanged += 1
@@ -205,7 +217,8 @@ class Importer:
             return
         relative = f.relative_to(root).as_posix()
         entry = sitemap.get(relative)
-        url = (entry.url if entry else "") or _absolute(doc.url) or self.config.url_for(relative) or ""
+        url = ((entry.url if entry else "") or _absolute(doc.url) or self.config.url_for(relative)
+               or (existing.url if existing else ""))  # a URL once known (sitemap) is kept
         source_id = url or str(PurePosixPath(relative).with_suffix(""))
         if existing is not None and existing.id != source_id:
             self.store.remove(existing.id)
