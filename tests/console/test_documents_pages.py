@@ -106,7 +106,7 @@ def test_draft_faq_from_the_best_passage(imported, logged_in, console_state, faq
            for n, text in enumerate(DRONE)]
     editor = logged_in("editor")
     inbox = editor.get("/staff/inbox").text
-    link = f"/inbox/new?ids={','.join(map(str, ids))}&amp;source=documents"
+    link = f"/inbox/new?source=documents&amp;ids={','.join(map(str, ids))}"
     assert link in inbox and "FAQを下書き" in inbox
     form = editor.get("/staff" + link.replace("&amp;", "&")).text
     answer = re.search(r'<textarea name="answer"[^>]*>(.*?)</textarea>', form, re.S).group(1)
