@@ -94,14 +94,19 @@ def _files(root: Path) -> List[Path]:
     )
 
 
+def on_terminal() -> bool:
+    """Progress bars only on a terminal (quiet in pipes and logs)."""
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def _progress(items: Sequence[Path], show: Optional[bool]):
     from tqdm import tqdm
 
     if show is None:
-        try:
-            show = sys.stderr.isatty()
-        except (AttributeError, ValueError):
-            show = False
+        show = on_terminal()
     return tqdm(items, desc="資料を読み込み中", unit="件", file=sys.stderr, disable=not show)
 
 

@@ -11,7 +11,6 @@ and catches up with sources imported, changed, unpublished or removed by another
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
 from documents.config import DocsConfig
-from documents.importer import Importer, ImportReport
+from documents.importer import Importer, ImportReport, on_terminal
 from documents.index import PassageHit, PassageIndex
 from documents.store import DocumentStore
 
@@ -48,13 +47,6 @@ class DocSearchResult:
         return out
 
 
-def _tty() -> bool:
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
 class DocumentService:
     def __init__(
         self,
@@ -75,7 +67,7 @@ class DocumentService:
         self._model_path = model_path
         self.index_dir = Path(index_dir) if index_dir else None
         self.refresh_interval = refresh_interval
-        self.show_progress = _tty() if show_progress is None else show_progress
+        self.show_progress = on_terminal() if show_progress is None else show_progress
         self._index: Optional[PassageIndex] = None
         self._lock = threading.RLock()
         self._last_check = 0.0

@@ -109,15 +109,16 @@ class DocumentStore:
         with self.engine.connect() as conn:
             return [Source(**row._mapping) for row in conn.execute(query)]
 
-    def get(self, source_id: str) -> Optional[Source]:
+    def _one(self, condition: Any) -> Optional[Source]:
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(doc_sources).where(doc_sources.c.id == source_id)).first()
+            row = conn.execute(sa.select(doc_sources).where(condition)).first()
         return Source(**row._mapping) if row else None
 
+    def get(self, source_id: str) -> Optional[Source]:
+        return self._one(doc_sources.c.id == source_id)
+
     def by_path(self, path: str) -> Optional[Source]:
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(doc_sources).where(doc_sources.c.path == path)).first()
-        return Source(**row._mapping) if row else None
+        return self._one(doc_sources.c.path == path)
 
     def passages(self, source_ids: Optional[Sequence[str]] = None) -> List[StoredPassage]:
         query = sa.select(doc_passages).order_by(doc_passages.c.source_id, doc_passages.c.position)
