@@ -140,8 +140,11 @@ _DATE_METAS = ("last-modified", "dcterms.modified", "dc.date.modified", "date",
 def _html_text(data: bytes) -> str:
     m = re.search(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_\-]+)", data[:4096], re.I)
     if m:
+        name = m.group(1).decode("ascii").lower()
+        if name in ("shift_jis", "shift-jis", "sjis", "x-sjis", "windows-31j", "ms932"):
+            name = "cp932"  # what Japanese Windows writes under these names (①, ～, 髙)
         try:
-            return data.decode(m.group(1).decode("ascii"))
+            return data.decode(name)
         except (LookupError, UnicodeDecodeError):
             pass
     return decode_text(data)

@@ -41,11 +41,12 @@ def test_html_main_text_without_menus_with_headings_tables_and_metadata(tmp_path
 
 def test_html_in_shift_jis(tmp_path):
     path = tmp_path / "sjis.html"
-    path.write_bytes(html_page("献血のお知らせ", "<p>献血バスは毎月第1水曜日に市役所へ来ます。</p>",
+    path.write_bytes(html_page("献血のお知らせ", "<p>献血バスは毎月第1水曜日に市役所へ来ます。①受付～問診。</p>",
                                charset="Shift_JIS"))
     doc = extract(path)
     assert doc.title == "献血のお知らせ"
     assert "献血バスは毎月第1水曜日" in doc.sections[0].text
+    assert "①受付～問診" in doc.sections[0].text  # CP932's characters under the name Shift_JIS
 
 
 def test_empty_html_is_refused(tmp_path):
