@@ -55,11 +55,12 @@ def documents_status(request: Request, id: str = Form(""), status: str = Form(""
                      user: StaffUser = Depends(require("documents"))):
     store = document_store(get_state(request))
     status = "published" if status == "published" else "unpublished"
-    if not store.set_status(id, status):
+    source = store.get(id)
+    if source is None or not store.set_status(id, status):
         flash(request, "その資料は見つかりません（削除された可能性があります）", "warn")
         return redirect(request, "/documents")
     audit(request, f"documents.{'publish' if status == 'published' else 'unpublish'}", id)
-    flash(request, f"「{id}」を{'公開' if status == 'published' else '非公開に'}しました。"
+    flash(request, f"「{source.title}」を{'公開' if status == 'published' else '非公開に'}しました。"
                    + ("" if status == "published" else "AIはこの資料を回答に使いません。"))
     return redirect(request, "/documents")
 

@@ -114,3 +114,23 @@ def test_draft_faq_from_the_best_passage(imported, logged_in, console_state, faq
     assert f'name="url" type="url" value="{SITE}/koen/drone.html"' in form
     assert "下書きの元にした資料" in form and 'name="question" value="公園で' in form
     assert re.search(r'value="draft"\s+checked', form)
+
+
+def test_documents_page_in_a_browser(imported, gateway_app, browser, artifacts):
+    from console_support import browser_login
+    from inbox_support import ServerThread
+
+    with ServerThread(gateway_app) as server:
+        site = server.url + "/staff"
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ja-JP")
+        browser_login(page, site, "editor")
+        page.get_by_role("link", name="資料", exact=True).click()
+        page.get_by_role("heading", name="資料", exact=True).wait_for()
+        row = page.locator("tr", has_text="献血のお知らせ")
+        assert "公開中" in row.inner_text()
+        assert "PDF が壊れているため読めません" in page.locator("section.card").inner_text()
+        row.get_by_role("button", name="非公開にする").click()
+        page.get_by_text("AIはこの資料を回答に使いません", exact=False).wait_for()
+        assert "非公開" in page.locator("tr", has_text="献血のお知らせ").locator("td").nth(5).inner_text()
+        page.screenshot(path=str(artifacts / "console_documents.png"), full_page=True, animations="disabled")
+        page.close()
