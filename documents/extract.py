@@ -187,6 +187,11 @@ def extract_html(data: bytes, fallback_title: str = "") -> Extracted:
         if xml:
             break
     sections = _sections_from_trafilatura(xml, title) if xml else []
+    if not sections:  # text straight in <body> or a table cell, which trafilatura does not take
+        text = clean("\n".join(lxml.html.fromstring(main_html).itertext()))
+        lines = [line for line in text.split("\n") if line != title]
+        if lines:
+            sections = [Section((), "\n".join(lines))]
     return Extracted("html", title, sections, canonical, modified, expires)
 
 

@@ -49,6 +49,19 @@ def test_html_in_shift_jis(tmp_path):
     assert "①受付～問診" in doc.sections[0].text  # CP932's characters under the name Shift_JIS
 
 
+def test_minimal_pages_of_one_answer_each(tmp_path):
+    """Pages such as a city's FAQ answers exported one per file: text right in <body>."""
+    bare = tmp_path / "bare.html"
+    bare.write_text("<html><body>住民票は市民課で取れます。手数料は300円です。</body></html>", encoding="utf-8")
+    doc = extract(bare)
+    assert doc.title == "bare" and doc.sections[0].text == "住民票は市民課で取れます。手数料は300円です。"
+    titled = tmp_path / "titled.html"
+    titled.write_text("<html><head><title>ごみの出し方</title></head><body><p>燃えるごみは月曜と木曜です。</p>"
+                      "</body></html>", encoding="utf-8")
+    doc = extract(titled)
+    assert doc.title == "ごみの出し方" and doc.sections[0].text == "燃えるごみは月曜と木曜です。"
+
+
 def test_empty_html_is_refused(tmp_path):
     path = tmp_path / "empty.html"
     path.write_text("<html><head><title>準備中</title></head><body><nav><a href='/'>トップ</a></nav></body></html>",
