@@ -25,10 +25,10 @@ class DocsConfig:
     max_file_mb: float = 20.0
     passage_prefix: str = "passage: "
     query_prefix: str = "query: "
-    dense_weight: float = 0.8
-    bm25_weight: float = 0.2
+    dense_weight: float = 0.9
+    bm25_weight: float = 0.1
     candidates: int = 100
-    answer_min_score: float = 0.81  # a passage is offered to a resident from this fused score
+    answer_min_score: float = 0.84  # a passage is offered to a resident from this fused score
     url_rules: List[UrlRule] = field(default_factory=list)
 
     @classmethod

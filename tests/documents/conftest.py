@@ -3,10 +3,6 @@ from __future__ import annotations
 
 import pytest
 
-from madoguchi.settings import REPO_ROOT
-
-SAMPLE_SITE = REPO_ROOT / "documents" / "data" / "site"
-DEV_QUERIES = REPO_ROOT / "documents" / "data" / "dev_queries.jsonl"
 
 
 @pytest.fixture(scope="session")

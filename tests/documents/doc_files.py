@@ -5,6 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+from madoguchi.settings import REPO_ROOT
+
+SAMPLE_SITE = REPO_ROOT / "documents" / "data" / "site"
+DEV_QUERIES = REPO_ROOT / "documents" / "data" / "dev_queries.jsonl"
+
 PAGE = """<!DOCTYPE html><html lang="ja"><head><meta charset="{charset}"><title>{title}｜ひだまり市</title>
 {head}</head><body>
 <header><a href="/">ひだまり市</a><nav><ul><li><a href="/kurashi/">くらし・手続き</a></li>

@@ -6,7 +6,7 @@ import os
 import subprocess
 
 import pytest
-from conftest import DEV_QUERIES, SAMPLE_SITE
+from doc_files import DEV_QUERIES, SAMPLE_SITE
 
 from faq.evaluation import load_queries, ndcg_at_k
 from madoguchi.settings import REPO_ROOT
