@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +22,7 @@ from documents.config import DocsConfig
 from documents.store import DocumentStore, Source, StoredPassage, utcnow
 from faq.analysis import Analysis, TextAnalyzer
 from faq.bm25 import BM25Index
+from faq.index import save_npz
 from faq.japanese import normalize_width
 
 log = logging.getLogger(__name__)
@@ -308,18 +307,7 @@ class PassageIndex:
             "sources": [m.__dict__ for m in self.sources.values()],
             "slots": slots,
         }
-        blob = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode("utf-8"), np.uint8)
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, vectors=vectors, ids=ids, meta=blob)
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        save_npz(path, meta, vectors=vectors, ids=ids)
 
     @classmethod
     def load(cls, path: Path, encoder: Any, analyzer: TextAnalyzer,
