@@ -20,6 +20,7 @@ bench: setup
 	@.venv/bin/python -m benchmarks.nlu_cv
 	@.venv/bin/python -m benchmarks.faq_quality
 	@.venv/bin/python -m benchmarks.faq_bench
+	@.venv/bin/python -m benchmarks.docs_bench
 	@.venv/bin/python -m benchmarks.dialogue_bench
 
 train:

@@ -241,6 +241,11 @@ class ActionAnswerFaq(MadoguchiAction):
                 dispatcher, tracker, hits[0].entry, decision="answer", query=text,
                 candidates=candidates, score=top_score, language=lang,
             )
+        from actions.documents import answer_from_documents  # no confident FAQ: the city's pages
+
+        passage = answer_from_documents(dispatcher, tracker, text, candidates=candidates, top_score=top_score)
+        if passage is not None:
+            return events + passage
         inquiry_id = records().log_inquiry(
             tracker.sender_id, text, result.decision if hits else "none",
             candidates=candidates, top_score=top_score,
@@ -394,6 +399,9 @@ def warm_up() -> None:
     """Loads the FAQ index and the database before the first resident waits for them."""
     faq_service().search("住民票", top_k=1)
     records()
+    from actions import documents
+
+    documents.warm_up()
 
 
 # rasa-sdk's Sanic imports this module in its manager process and again in the worker that

@@ -75,6 +75,14 @@ def answer_text(entry: Any, body: Optional[str] = None, contact_label: str = "�
     return "\n".join(lines)
 
 
+def passage_text(passage: Dict[str, Any]) -> str:
+    """A passage of the city's pages: its words, then where they come from."""
+    lines = [passage["text"], f"（{passage['title']}より）"]  # no blank line: Rasa splits there
+    if passage.get("url"):
+        lines.append(f"詳しくは：{passage['url']}")
+    return "\n".join(lines)
+
+
 def follow_up_text(kind: str, entry: Any, office_hours: str) -> str:
     department = entry.department or "担当課"
     if kind == "phone":

@@ -20,6 +20,12 @@ from linebot.v3.messaging import (
     AsyncApiClient,
     AsyncMessagingApi,
     Configuration,
+    FlexBox,
+    FlexBubble,
+    FlexButton,
+    FlexMessage,
+    FlexText,
+    Message,
     MessageAction,
     PostbackAction,
     PushMessageRequest,
@@ -28,6 +34,7 @@ from linebot.v3.messaging import (
     ReplyMessageRequest,
     ShowLoadingAnimationRequest,
     TextMessage,
+    URIAction,
 )
 from linebot.v3.webhook import WebhookParser
 from linebot.v3.webhooks import (
@@ -142,8 +149,29 @@ def quick_reply(buttons: Sequence[Button], numbered: bool = False) -> Optional[Q
     return QuickReply(items=items) if items else None
 
 
-def render_turn(turn: Turn) -> List[TextMessage]:
-    """A bot turn as LINE messages: texts, choices listed with numbers, buttons as quick replies."""
+def passage_message(custom: Dict[str, object]) -> Optional[FlexMessage]:
+    """A passage of the city's pages as a bubble: the page's title, its words, a link button."""
+    title, text, url = (str(custom.get(k) or "") for k in ("title", "text", "url"))
+    if not text or not url.startswith(("https://", "http://")) or len(url) > 1000:
+        return None
+    body = [FlexText(text=title[:200], weight="bold", wrap=True)] if title else []
+    body.append(FlexText(text=text[:2000], wrap=True, size="sm"))
+    bubble = FlexBubble(
+        body=FlexBox(layout="vertical", spacing="md", contents=body),
+        footer=FlexBox(layout="vertical", contents=[
+            FlexButton(action=URIAction(label=_label(texts.OPEN_PAGE), uri=url), style="primary"),
+        ]),
+    )
+    return FlexMessage(alt_text=_label(f"{title}：{text}" if title else text, 400), contents=bubble)
+
+
+def render_turn(turn: Turn) -> List[Message]:
+    """A bot turn as LINE messages: texts, choices listed with numbers, buttons as quick replies;
+    a passage as a bubble with a link button."""
+    if turn.kind == "passage" and turn.bubbles:
+        bubble = passage_message(turn.custom)
+        if bubble is not None:  # replaces the passage's text; 「解決しましたか？」 follows
+            return [bubble] + render_turn(Turn(bubbles=turn.bubbles[1:]))
     choices = turn.kind == "choices"
     out_texts: List[str] = []
     buttons: List[Button] = []

@@ -486,11 +486,14 @@ class PhoneChannel:
             else:
                 self.hangup(response, speakable(said))
             return
-        if kind == "answer":
+        if kind in ("answer", "passage"):
             call.answer = dict(custom)
             call.sms_sent = False
-            text = str(custom.get("short_answer") or custom.get("answer") or " ".join(turn.texts[:1]))
-            spoken = speakable_en(text) if in_english() and custom.get("answer_language") == "en" else speakable(text)
+            if kind == "passage":  # a sentence of the city's page, and which page
+                spoken = speakable(f"{custom.get('title') or '市のホームページ'}によると、{custom.get('spoken') or ''}")
+            else:
+                text = str(custom.get("short_answer") or custom.get("answer") or " ".join(turn.texts[:1]))
+                spoken = speakable_en(text) if in_english() and custom.get("answer_language") == "en" else speakable(text)
             self.say(response, spoken)
             self.gather(response, call, "after", ANYTHING_ELSE, prefix=SMS_OFFER if self._sms_possible(call) else "")
             return
@@ -577,7 +580,7 @@ class PhoneChannel:
         )
 
     async def send_sms(self, response: VoiceResponse, call: Call) -> None:
-        question = str(call.answer.get("question") or "お問い合わせの件")
+        question = str(call.answer.get("question") or call.answer.get("title") or "お問い合わせの件")
         body = f"{self.config.city.name}からのご案内です。\n{question}\n{call.answer.get('url')}"
         try:
             await asyncio.to_thread(

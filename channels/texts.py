@@ -15,3 +15,4 @@ def unavailable(city: City) -> str:
 TOO_LONG = "申し訳ありません。長いメッセージにはお答えできません。ご質問を短くまとめて、もう一度送ってください。"
 EMPTY = "ご質問を入力してください。"
 STAFF_LABEL = "職員より"
+OPEN_PAGE = "ページを開く"

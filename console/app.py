@@ -42,6 +42,7 @@ PAGE_MODULES = (
     "console.pages.faq",
     "console.pages.glossary",
     "console.pages.inbox",
+    "console.pages.documents",
     "console.pages.handoff",
     "console.pages.dashboard",
     "console.pages.users",

@@ -29,6 +29,7 @@ ROLE_LABELS = {"admin": "管理者", "editor": "編集者", "operator": "オペ�
 PERMISSIONS: Dict[str, Tuple[str, ...]] = {
     "faq": ("admin", "editor"),  # FAQ curation, CSV import/export
     "inbox": ("admin", "editor"),  # 未回答・低評価
+    "documents": ("admin", "editor"),  # 資料 (the city's pages and files the bot answers from)
     "handoff": ("admin", "operator"),  # 有人対応, voicemails
     "dashboard": ("admin", "editor", "operator"),  # 数値
     "users": ("admin",),

@@ -114,6 +114,7 @@ NAV: List[NavItem] = [
     NavItem("FAQ", "/faq", "faq"),
     NavItem("用語集", "/glossary", "faq"),
     NavItem("未回答", "/inbox", "inbox"),
+    NavItem("資料", "/documents", "documents"),
     NavItem("有人対応", "/handoff", "handoff"),
     NavItem("数値", "/dashboard", "dashboard"),
     NavItem("ユーザー", "/users", "users"),

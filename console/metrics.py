@@ -2,7 +2,7 @@
 
 Definitions (also on the page and in the README):
 - 問い合わせ件数: recorded questions (`inquiries`), by channel (web / line / phone / rest).
-- 自己解決率: questions the bot answered (decision answer, choice or followup) that the
+- 自己解決率: questions the bot answered (decision answer, choice, followup or passage) that the
   resident did not mark 「解決しなかった」, over all questions.
 - 有人対応率: conversations with a ticket for a person (handoff in office hours, a message
   left after hours, a phone voicemail) over conversations (those with a question or a ticket).
@@ -23,7 +23,7 @@ from madoguchi.records import inquiries, tickets
 
 CHANNELS = ("web", "line", "phone", "rest")
 CHANNEL_LABELS = {"web": "Web", "line": "LINE", "phone": "電話", "rest": "その他（API）"}
-ANSWERED = ("answer", "choice", "followup")
+ANSWERED = ("answer", "choice", "followup", "passage")
 HANDOFF_KINDS = ("handoff", "after_hours", "voicemail")
 TOP_ANSWER_DECISIONS = ("answer", "choice")
 

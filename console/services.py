@@ -65,6 +65,40 @@ def _encoder(model_path: Any, threads: int) -> Any:
     return _encoders.get(str(model_path)) or _LazyEncoder(model_path, threads)
 
 
+def document_store(state: Any) -> Any:
+    """The documents' store on the console's database (documents/)."""
+    store = getattr(state, "document_store", None)
+    if store is None:
+        from documents.store import DocumentStore
+
+        with _lock:
+            store = getattr(state, "document_store", None)
+            if store is None:
+                store = state.document_store = DocumentStore(state.settings.db_url, engine=state.engine,
+                                                             migrate=False)
+    return store
+
+
+def document_service(state: Any) -> Any:
+    """Document search for 「FAQを下書き」, with the FAQ search's encoder and analyzer."""
+    service = getattr(state, "document_service", None)
+    if service is None:
+        with _lock:
+            service = getattr(state, "document_service", None)
+            if service is None:
+                from documents.service import DocumentService
+                from madoguchi.settings import load_settings
+
+                faq = faq_service(state)
+                settings = load_settings()
+                same_db = settings.db_url == state.settings.db_url
+                service = state.document_service = DocumentService(
+                    document_store(state), faq.encoder, faq.analyzer,
+                    index_dir=settings.index_dir if same_db else None, refresh_interval=1.0,
+                    show_progress=False)
+    return service
+
+
 def inbox(state: Any) -> Any:
     box = getattr(state, "inbox", None)
     if box is None:

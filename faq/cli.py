@@ -253,16 +253,9 @@ def cmd_search(args: argparse.Namespace) -> int:
             return 1
     try:
         if args.jsonl:
-            for n, line in enumerate(sys.stdin, 1):
-                if not line.strip():
-                    continue
-                try:
-                    item = json.loads(line)
-                    if not isinstance(item, dict):
-                        raise ValueError("not an object")
-                except ValueError as exc:
-                    log.error("stdin line %d is not a JSON object (%s); skipped", n, exc)
-                    continue
+            from faq.evaluation import json_objects
+
+            for item in json_objects(sys.stdin):
                 with _stdout_to_stderr():
                     result = service.search(item.get("text", ""), top_k=top_k, method=method)
                 out.write(_result_line(item.get("query_id"), result) + "\n")

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+
+log = logging.getLogger(__name__)
 
 
 
@@ -148,3 +151,19 @@ def split_queries(queries: Sequence[Query]) -> Tuple[List[Query], List[Query]]:
         out = any(heldout_entry(f) for f in exact) if exact else heldout_entry(q.query_id)
         (held if out else tune).append(q)
     return tune, held
+
+
+def json_objects(lines: Iterable[str]) -> Iterator[Dict[str, Any]]:
+    """The JSON objects of a JSONL stream; blank lines are skipped, and a line that is not a
+    JSON object is logged (with its number) and skipped."""
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict):
+                raise ValueError("not an object")
+        except ValueError as exc:
+            log.error("stdin line %d is not a JSON object (%s); skipped", n, exc)
+            continue
+        yield item

@@ -570,18 +570,7 @@ class SearchIndex:
             "slots": slots,
             "saved_at": utcnow().isoformat(),
         }
-        meta_bytes = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode("utf-8"), np.uint8)
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, vectors=vectors, ids=ids, meta=meta_bytes)
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        save_npz(path, meta, vectors=vectors, ids=ids)
 
     @staticmethod
     def read_meta(path: Path) -> Optional[dict]:
@@ -650,6 +639,23 @@ class SearchIndex:
 
 def _lexical_fields(entry: FaqEntry) -> tuple:
     return (entry.question, entry.alternatives, entry.keywords, entry.answer, entry.short_answer)
+
+
+def save_npz(path: Path, meta: Dict[str, Any], **arrays: np.ndarray) -> None:
+    """arrays and a JSON `meta` in one .npz, written to a temporary file and renamed (a reader
+    never sees half a file)."""
+    blob = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode("utf-8"), np.uint8)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, meta=blob, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def linear_fusion(weights: Dict[str, float], bias: float, **features: np.ndarray) -> np.ndarray:

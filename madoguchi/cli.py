@@ -9,6 +9,7 @@ from typing import List, Optional
 
 def build_parser() -> argparse.ArgumentParser:
     from console import cli as console_cli
+    from documents import cli as docs_cli
     from faq import cli as faq_cli
     from madoguchi import handoff, launcher, training
 
@@ -21,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     launcher.register(sub)
     training.register(sub)
     faq_cli.register(sub)
+    docs_cli.register(sub)
     handoff.register(sub)
     console_cli.register(sub)
     return parser

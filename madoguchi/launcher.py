@@ -173,10 +173,12 @@ class Stack:
 
 def prepare(settings: Settings) -> Path:
     """Everything the services need before they start: database, sample data, FAQ index, Rasa model."""
+    from documents.bootstrap import prepare_documents
     from faq.bootstrap import prepare_faq
 
     settings.home.mkdir(parents=True, exist_ok=True)
     prepare_faq(settings)
+    prepare_documents(settings)
     return ensure_model(settings)
 
 

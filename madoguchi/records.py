@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from faq.models import metadata
 from madoguchi.privacy import mask_pii
 
-DECISIONS = ("answer", "suggest", "none", "choice", "followup", "out_of_scope", "error")
+DECISIONS = ("answer", "suggest", "none", "choice", "followup", "passage", "out_of_scope", "error")
 TICKET_KINDS = ("handoff", "after_hours", "voicemail", "error")
 TICKET_STATUSES = ("open", "taken", "closed")
 

@@ -85,11 +85,13 @@ def installation(tmp_path_factory, shared_embedding_model) -> Iterator[dict]:
 @pytest.fixture(scope="session")
 def running_stack(installation, rasa_model):
     """The real action server and Rasa server as processes, on the sample data."""
+    from documents.bootstrap import prepare_documents
     from faq.bootstrap import prepare_faq
     from madoguchi.launcher import Stack
 
     settings = load_settings()
     prepare_faq(settings)
+    prepare_documents(settings)
     stack = Stack(settings, rasa_model)
     stack.start()
     try:

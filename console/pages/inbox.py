@@ -88,10 +88,27 @@ def _choices(request: Request) -> Dict[str, List[str]]:
 
 
 def _new_page(request: Request, group: Group, values: Dict[str, str], errors: Optional[List[str]] = None,
-              status_code: int = 200):
+              status_code: int = 200, passage: Any = None):
     return render(request, "inbox_new.html", status_code=status_code, title="未回答から FAQ を作成",
                   group=group, v=values, errors=errors or [], ids=",".join(map(str, group.inquiry_ids)),
-                  channels=CHANNEL_LABELS, **_choices(request))
+                  channels=CHANNEL_LABELS, passage=passage, **_choices(request))
+
+
+def _draft_from_documents(request: Request, group: Group, values: Dict[str, str]) -> Any:
+    """「FAQを下書き」: the best passage of the city's pages as the draft's answer and URL."""
+    from console.services import document_service
+    from documents.excerpt import first_sentence
+
+    try:
+        hit = document_service(get_state(request)).search(group.representative, top_k=1).top
+    except Exception:
+        log.exception("document search for a draft FAQ failed")
+        hit = None
+    if hit is None:
+        flash(request, "この質問に近い資料の文章は見つかりませんでした。回答を書いてください。", "warn")
+        return None
+    values.update(answer=hit.text, short_answer=first_sentence(hit.text, 120), url=hit.url)
+    return hit
 
 
 def _gone(request: Request):
@@ -100,7 +117,7 @@ def _gone(request: Request):
 
 
 @router.get("/inbox/new", name="inbox_new")
-def inbox_new(request: Request, ids: str = "", user: StaffUser = Depends(require("inbox"))):
+def inbox_new(request: Request, ids: str = "", source: str = "", user: StaffUser = Depends(require("inbox"))):
     state = get_state(request)
     group = get_inbox(state).group_of(parse_ids(ids))
     if group is None:
@@ -110,7 +127,8 @@ def inbox_new(request: Request, ids: str = "", user: StaffUser = Depends(require
         "answer": "", "short_answer": "", "category": "", "department": "", "phone": "", "url": "",
         "status": "draft",
     }
-    return _new_page(request, group, values)
+    passage = _draft_from_documents(request, group, values) if source == "documents" else None
+    return _new_page(request, group, values, passage=passage)
 
 
 @router.post("/inbox/new", name="inbox_create")
