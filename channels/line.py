@@ -56,7 +56,7 @@ from channels import texts
 from channels.config import GatewayConfig
 from channels.http import BadRequest, decode_utf8, read_body
 from channels.rasa import Button, RasaUnavailable, Turn
-from faq.language import normalize_language
+from faq.language import JAPANESE, detect_safely, normalize_language
 from madoguchi.privacy import mask_pii
 
 if TYPE_CHECKING:
@@ -74,31 +74,18 @@ MAX_POSTBACK_DATA = 300
 
 PREFIX = "line:"
 
-UNSUPPORTED = {
-    "sticker": "スタンプありがとうございます。申し訳ありませんが、スタンプにはお答えできません。ご質問を文字で送ってください。",
-    "image": "申し訳ありません。画像や動画、ファイルの内容は確認できません。ご質問を文字で送ってください。"
-    "なお、個人情報が写った画像は送らないでください。",
-    "location": "位置情報ありがとうございます。申し訳ありませんが、位置情報にはお答えできません。"
-    "お知りになりたい施設名や地区名を文字で送ってください。",
-    "audio": "申し訳ありません。音声メッセージは聞き取れません。ご質問を文字で送っていただくか、お電話でお問い合わせください。",
-}
-
-
 def _label(text: str, limit: int = MAX_LABEL) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def greeting_messages(config: GatewayConfig) -> List[TextMessage]:
-    text = (
-        f"友だち追加ありがとうございます。{config.city.name}のAI案内窓口です。\n"
-        "ごみの出し方や各種手続きなど、市役所へのご質問をメッセージで送ってください。"
-        "よくあるご質問は、下のボタンからもお選びいただけます。\n\n"
-        "※火事・救急は119番、事件・事故は110番へお電話ください。"
-    )
+def greeting_messages(config: GatewayConfig, language: Optional[str] = None) -> List[TextMessage]:
+    """The greeting of a new friend; in Japanese with the city's (Japanese) topics as buttons."""
+    text = texts.text("greeting", language, city=config.city.name)
+    topics = config.line_topics if (normalize_language(language) or JAPANESE) == JAPANESE else ()
     items = [
         QuickReplyItem(action=MessageAction(label=_label(topic), text=topic))
-        for topic in config.line_topics[:MAX_QUICK_REPLIES]
+        for topic in topics[:MAX_QUICK_REPLIES]
     ]
     return [TextMessage(text=text, quick_reply=QuickReply(items=items) if items else None)]
 
@@ -159,7 +146,8 @@ def passage_message(custom: Dict[str, object]) -> Optional[FlexMessage]:
     bubble = FlexBubble(
         body=FlexBox(layout="vertical", spacing="md", contents=body),
         footer=FlexBox(layout="vertical", contents=[
-            FlexButton(action=URIAction(label=_label(texts.OPEN_PAGE), uri=url), style="primary"),
+            FlexButton(action=URIAction(label=_label(texts.text("open_page", custom.get("language"))), uri=url),
+                       style="primary"),
         ]),
     )
     return FlexMessage(alt_text=_label(f"{title}：{text}" if title else text, 400), contents=bubble)
@@ -199,8 +187,8 @@ def render_turn(turn: Turn) -> List[Message]:
     return messages
 
 
-def staff_messages(config: GatewayConfig, text: str) -> List[TextMessage]:
-    header = f"【{config.city.name} {texts.STAFF_LABEL}】\n"
+def staff_messages(config: GatewayConfig, text: str, language: Optional[str] = None) -> List[TextMessage]:
+    header = f"【{config.city.name} {texts.text('staff_label', language)}】\n"
     return [TextMessage(text=piece) for piece in fit_texts([header + text])]
 
 
@@ -295,13 +283,13 @@ class LineChannel:
         conversation_id = PREFIX + user_id
         reply_token = getattr(event, "reply_token", None)
         if isinstance(event, FollowEvent):
-            await self.send(user_id, reply_token, greeting_messages(self.config))
+            await self.send(user_id, reply_token, greeting_messages(self.config, await self.profile_language(user_id)))
         elif isinstance(event, UnfollowEvent):
             self.gateway.desk.end(conversation_id)
         elif isinstance(event, PostbackEvent):
             data = (event.postback.data or "").strip() if event.postback else ""
-            if data:
-                await self.converse(user_id, reply_token, data)
+            if data:  # a payload: its letters tell nothing of the resident's language
+                await self.converse(user_id, reply_token, data, written=False)
         elif isinstance(event, MessageEvent):
             message = event.message
             if isinstance(message, TextMessageContent):
@@ -314,24 +302,34 @@ class LineChannel:
                     else "image" if isinstance(message, (ImageMessageContent, VideoMessageContent, FileMessageContent))
                     else "image"
                 )
-                await self.send(user_id, reply_token, [TextMessage(text=UNSUPPORTED[kind])])
+                language = await self.profile_language(user_id)
+                await self.send(user_id, reply_token, [TextMessage(text=texts.text(kind, language))])
 
-    async def converse(self, user_id: str, reply_token: Optional[str], text: str) -> None:
+    async def converse(self, user_id: str, reply_token: Optional[str], text: str, written: bool = True) -> None:
+        """`written`: the resident's own words (their language may be detected), not a button's payload."""
         text = text.strip()
         if not text:
             return
         if len(text) > self.config.max_message_chars:
-            await self.send(user_id, reply_token, [TextMessage(text=texts.TOO_LONG)])
+            language = await self.resident_language(user_id, text)
+            await self.send(user_id, reply_token, [TextMessage(text=texts.text("too_long", language))])
             return
         await self.show_loading(user_id)
         try:
             turn = await self.gateway.ask(PREFIX + user_id, text, language=await self.profile_language(user_id))
         except RasaUnavailable:
-            await self.send(user_id, reply_token, [TextMessage(text=texts.unavailable(self.config.city))])
+            language = await self.resident_language(user_id, text if written else "")
+            await self.send(user_id, reply_token, [TextMessage(text=texts.unavailable(self.config.city, language))])
             return
         messages = render_turn(turn)
         if messages:
             await self.send(user_id, reply_token, messages)
+
+    async def resident_language(self, user_id: str, text: str = "") -> Optional[str]:
+        """For the gateway's own texts: the language of the resident's message when it has
+        letters, else their LINE app's."""
+        written = await asyncio.to_thread(detect_safely, text[:500]) if text else None
+        return written or await self.profile_language(user_id)
 
     async def profile_language(self, user_id: str) -> Optional[str]:
         """The language of the resident's LINE app (profile), when LINE tells it; asked once
@@ -389,4 +387,5 @@ class LineChannel:
         return "failed"
 
     async def deliver_staff(self, user_id: str, text: str) -> bool:
-        return await self.push(user_id, staff_messages(self.config, text)) == "push"
+        language = await self.profile_language(user_id)
+        return await self.push(user_id, staff_messages(self.config, text, language)) == "push"

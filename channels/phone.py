@@ -68,6 +68,9 @@ ERROR = (
     "もう一度お話しいただくか、職員におつなぎする場合は0を押してください。"
 )
 SORRY_AGAIN = "失礼しました。もう一度、ご用件をお話しください。"
+UNAVAILABLE = "申し訳ありません。ただいま自動案内がご利用いただけません。"
+TO_SWITCHBOARD = "代表電話におつなぎします。そのままお待ちください。"
+EMERGENCY = "火事・救急は119番、事件・事故は110番へ、今すぐお電話ください。"
 
 # A caller who presses 9 at the start is answered in English: Twilio gathers English speech
 # (language en-US), an English voice reads, and the bot answers with the entries' English
@@ -94,6 +97,9 @@ ENGLISH = {
     NO_MATCH: "Sorry, I could not find an answer. Please say it in other words, or press 0 to talk to a staff member.",
     ERROR: "Sorry, I could not prepare an answer. Please say it again, or press 0 to talk to a staff member.",
     SORRY_AGAIN: "Sorry. Please say your question again.",
+    UNAVAILABLE: "Sorry, the automatic guide is not available right now.",
+    TO_SWITCHBOARD: "I will connect you to the city office's main number. Please hold. The staff may speak only Japanese.",
+    EMERGENCY: "For a fire or an ambulance, call 119. For a crime or an accident, call 110. Please call now.",
 }
 
 
@@ -461,9 +467,12 @@ class PhoneChannel:
         self.render(response, call, turn, staff=staff)
 
     def unavailable(self, response: VoiceResponse, call: Call) -> None:
-        self.say(response, "申し訳ありません。ただいま自動案内がご利用いただけません。")
+        self.say(response, UNAVAILABLE)
         if self.gateway.office_open():
-            self.transfer(response, call, self.config.city.switchboard, intro="代表電話におつなぎします。そのままお待ちください。")
+            self.transfer(response, call, self.config.city.switchboard, intro=TO_SWITCHBOARD)
+        elif in_english():
+            digits = " ".join(ch for ch in self.config.city.switchboard if ch.isdigit())
+            self.hangup(response, f"Please call the city office's main number, {digits}, during office hours. {localized(GOODBYE)}")
         else:
             city = self.config.city
             self.hangup(
@@ -480,9 +489,9 @@ class PhoneChannel:
         if kind == "text" and any("119番" in t and "110番" in t for t in turn.texts):
             kind = "emergency"  # the domain's emergency answer comes as plain text
         if kind == "emergency":
-            said = " ".join(turn.texts) or "火事・救急は119番、事件・事故は110番へ、今すぐお電話ください。"
+            said = " ".join(turn.texts) or EMERGENCY
             if in_english():  # the English reply, without its Japanese reminder in brackets
-                self.hangup(response, speakable_en(re.sub(r"\s*[(（][^()（）]*[)）]\s*$", "", said)))
+                self.hangup(response, speakable_en(re.sub(r"\s*[(（][^()（）]*[)）]\s*$", "", localized(said))))
             else:
                 self.hangup(response, speakable(said))
             return

@@ -158,16 +158,16 @@ class WebChannel:
             raise BadRequest(400, "empty text")
         if len(text) > self.config.max_message_chars:
             raise BadRequest(413, f"text longer than {self.config.max_message_chars} characters")
+        # the widget's language (browser or switch): the bot's fixed texts follow it when
+        # the message itself does not tell (「1」, a button); the gateway's own texts follow it
+        language = normalize_language(data.get("language"))
         try:
-            # the widget's language (browser or switch): the bot's fixed texts follow it when
-            # the message itself does not tell (「1」, a button)
-            turn = await self.gateway.ask(session.conversation_id, text,
-                                          language=normalize_language(data.get("language")))
+            turn = await self.gateway.ask(session.conversation_id, text, language=language)
         except RasaUnavailable:
             return JSONResponse({
                 "kind": "unavailable",
                 "handoff": self.gateway.desk.is_open(session.conversation_id),
-                "messages": [{"role": "bot", "text": texts.unavailable(self.config.city), "buttons": []}],
+                "messages": [{"role": "bot", "text": texts.unavailable(self.config.city, language), "buttons": []}],
             }, headers=SECURITY_HEADERS)
         return JSONResponse({
             "kind": turn.kind,

@@ -129,6 +129,14 @@ def _lingua(text: str, allowed: Tuple[str, ...]) -> Optional[str]:
     return None
 
 
+def detect_safely(text: object) -> Optional[str]:
+    """detect(), or None when the detector fails: a resident's message must be answered anyway."""
+    try:
+        return detect(text)
+    except Exception:  # noqa: BLE001 - no language rather than no answer
+        return None
+
+
 def is_foreign(language: Optional[str]) -> bool:
     return language in FOREIGN_LANGUAGES
 
@@ -259,10 +267,7 @@ def prepare_query(
 ) -> Tuple[str, Optional[str], Optional[str]]:
     """(text to search, ranking method, language) for a resident's question. Never raises: a
     failing detector leaves the question as it is."""
-    try:
-        lang = detect(text)
-    except Exception:  # noqa: BLE001 - search must go on without the detector
-        return text, method, None
+    lang = detect_safely(text)
     if not is_foreign(lang):
         return text, method, lang
     return search_text(text, lang), method or FOREIGN_SEARCH_METHOD, lang

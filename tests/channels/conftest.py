@@ -63,6 +63,7 @@ def fake_line(line_server) -> FakeLineApi:
     line_server.expired_tokens.clear()
     line_server.slow_tokens.clear()
     line_server.fail_push = False
+    line_server.profile_languages.clear()
     return line_server
 
 

@@ -315,3 +315,67 @@ def test_the_line_profile_language_travels_to_rasa_and_is_asked_once(gateway, fa
     gateway.post_line(line_body(text_event("hello", reply_token="token-pt-2")))
     gateway.line_idle()
     assert fake_rasa.received[-1]["metadata"] == {"channel": "line", "language": "pt"}
+
+
+# --- the gateway's own texts in the resident's language ---------------------------------
+
+
+def test_english_user_sending_a_sticker_gets_the_english_text(gateway, fake_rasa, fake_line):
+    fake_line.profile_languages[USER] = "en-US"
+    gateway.post_line(line_body(line_event("sticker", user=USER)))
+    gateway.line_idle()
+    assert fake_rasa.received == []
+    (reply,) = fake_line.of("reply")
+    (message,) = reply["json"]["messages"]
+    assert message == {"type": "text", "text": (
+        "Thank you for the sticker. Sorry, I can only read text, so I cannot answer stickers. "
+        "Please send your question as text."
+    )}
+
+
+def test_follow_from_a_korean_line_app_is_greeted_in_korean(gateway, fake_rasa, fake_line):
+    fake_line.profile_languages[USER] = "ko"
+    gateway.post_line(line_body(line_event("follow", user=USER, reply_token="follow-ko")))
+    gateway.line_idle()
+    (reply,) = fake_line.of("reply")
+    (message,) = reply["json"]["messages"]
+    assert message["text"].startswith("친구 추가해 주셔서 감사합니다. ひだまり市 AI 안내 창구입니다.")
+    assert "119번" in message["text"] and "110번" in message["text"]
+    assert "quickReply" not in message  # the city's topics are Japanese: not offered in Korean
+
+
+def test_the_written_language_wins_over_the_profile_for_the_gateways_texts(config, fake_rasa, fake_line):
+    fake_line.profile_languages[USER] = "pt-BR"
+    fake_rasa.status = 500
+    for gateway in start_gateway(config.with_(rasa_timeout=1)):
+        for n, text in enumerate(("How can I get a residence certificate?", "住民票の取り方", "1")):
+            gateway.post_line(line_body(text_event(text, reply_token=f"down-{n}")))
+            gateway.line_idle()
+        gateway.post_line(line_body(line_event("postback", user=USER, reply_token="down-3", data="/affirm")))
+        gateway.line_idle()
+        gateway.post_line(line_body(text_event("Could you tell me how to get a residence certificate for my family? " * 16,
+                                              reply_token="long-en")))
+        gateway.line_idle()
+    english, japanese, digit, postback, long = [r["json"]["messages"][0]["text"] for r in fake_line.of("reply")]
+    assert english.startswith("Sorry, the automatic guide is not available right now.")
+    assert "ひだまり市, 099-000-1000" in english
+    assert japanese.startswith("申し訳ありません。ただいま自動案内がご利用いただけません。")
+    # no letters, or a button's payload: the LINE app's language (Portuguese)
+    assert digit.startswith("Desculpe, o atendimento automático não está disponível")
+    assert postback == digit
+    assert long == "Sorry, I cannot answer long messages. Please make your question shorter and send it again."
+    assert fake_rasa.messages() == ["How can I get a residence certificate?", "住民票の取り方", "1", "/affirm"]
+
+
+def test_staff_reply_header_and_page_button_follow_the_residents_language(gateway, fake_line):
+    from channels.gateway import deliver_staff_message
+
+    fake_line.profile_languages[USER] = "vi"
+    assert gateway.run(deliver_staff_message(f"line:{USER}", "担当の山田です。")) is True
+    assert fake_line.of("push")[-1]["json"]["messages"] == [
+        {"type": "text", "text": "【ひだまり市 Nhân viên】\n担当の山田です。"}
+    ]
+    passage = {"kind": "passage", "title": "粗大ごみ", "text": "粗大ごみは申し込み制です。",
+               "url": "https://www.city.hidamari.example/gomi", "language": "zh"}
+    (bubble,) = render_turn(parse_turn([{"text": "粗大ごみは申し込み制です。"}, {"custom": {"madoguchi": passage}}]))
+    assert bubble.to_dict()["contents"]["footer"]["contents"][0]["action"]["label"] == "打开网页"

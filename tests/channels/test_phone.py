@@ -324,6 +324,36 @@ def test_rasa_down_apologises_and_transfers_or_ends(config, fake_rasa, office_op
             assert "ゼロキュウキュウの、ゼロゼロゼロの、イチゼロゼロゼロ" in said(root)
 
 
+@pytest.mark.parametrize("office_open", [True, False])
+def test_rasa_down_apologises_in_english_to_an_english_caller(config, fake_rasa, office_open):
+    fake_rasa.status = 503
+    for gateway in start_gateway(config):
+        gateway.gateway.office_open = lambda at=None: office_open
+        post(gateway, "/twilio/voice")
+        gather_reply(gateway, Digits="9")
+        root = gather_reply(gateway, SpeechResult="residence certificate", Confidence="0.9")
+    says = list(root.iter("Say"))
+    assert all(say.get("language") == "en-US" for say in says)
+    text = said(root)
+    assert text.startswith("Sorry, the automatic guide is not available right now.")
+    assert not any("\u3040" <= ch <= "\u30ff" for ch in text)  # no kana left
+    if office_open:
+        assert "I will connect you to the city office's main number." in text
+        assert [n.text for n in root.iter("Number")] == ["+81990001000"]
+    else:
+        assert "Please call the city office's main number, 0 9 9 0 0 0 1 0 0 0, during office hours." in text
+        assert verbs(root)[-1] == "Hangup"
+
+
+def test_emergency_without_text_is_said_in_english_to_an_english_caller(gateway, fake_rasa):
+    fake_rasa.replies["Fire!"] = [{"custom": {"madoguchi": {"kind": "emergency", "language": "en"}}}]
+    post(gateway, "/twilio/voice")
+    gather_reply(gateway, Digits="9")
+    root = gather_reply(gateway, SpeechResult="Fire!", Confidence="0.9")
+    assert verbs(root) == ["Say", "Hangup"]
+    assert said(root) == "For a fire or an ambulance, call 119. For a crime or an accident, call 110. Please call now."
+
+
 def test_twilio_off_without_secrets(config):
     for gateway in start_gateway(config.with_(twilio_auth_token="")):
         assert gateway.post_twilio("/twilio/voice", params()).status_code == 503

@@ -231,3 +231,20 @@ def test_office_hours_in_words():
     assert hours_text(weekdays) == "平日8時30分から17時15分"
     assert hours_text({d: (t(9, 0), t(17, 0)) for d in range(7)}) == "毎日9時から17時"
     assert hours_text({**weekdays, 5: (t(9, 0), t(12, 0))}) is None
+
+
+def test_every_fixed_text_of_the_gateway_is_in_every_language():
+    from channels import texts
+    from channels.config import City
+    from faq.language import LANGUAGES
+
+    for key, versions in texts.TEXTS.items():
+        assert set(versions) == set(LANGUAGES), key
+        assert len(set(versions.values())) == len(LANGUAGES), key  # none left as a copy
+    city = City(name="みどり町", switchboard="0120-000-111", hours_text="平日9時から17時")
+    for language in LANGUAGES:
+        assert "0120-000-111" in texts.unavailable(city, language) and "みどり町" in texts.unavailable(city, language)
+        greeting = texts.text("greeting", language, city=city.name)
+        assert "119" in greeting and "110" in greeting and "{" not in greeting
+    assert texts.text("too_long", "pt_BR") == texts.TEXTS["too_long"]["pt"]
+    assert texts.text("too_long", "tl") == texts.text("too_long", None) == texts.TEXTS["too_long"]["ja"]

@@ -108,6 +108,34 @@ def test_rasa_down_or_slow_gives_a_polite_answer(config, fake_rasa):
         assert message["text"].startswith("申し訳ありません。ただいま自動案内がご利用いただけません。")
 
 
+def test_rasa_down_gives_the_error_text_in_the_widgets_language(config, fake_rasa):
+    from channels_support import start_gateway
+
+    fake_rasa.status = 500
+    texts = {}
+    for gateway in start_gateway(config.with_(rasa_timeout=1)):
+        session = new_session(gateway)
+        for language in ("vi", "en-GB", "zh-CN", "ko", "pt-BR", "ja", "fr", None):
+            response = gateway.http.post("/web/api/message",
+                                         json={"session": session, "text": "1", "language": language})
+            assert response.status_code == 200
+            (message,) = response.json()["messages"]
+            texts[language] = message["text"]
+    assert texts["vi"] == (
+        "Xin lỗi, hiện không thể sử dụng hướng dẫn tự động. Vui lòng thử lại sau. "
+        "Nếu gấp, hãy gọi số tổng đài của ひだまり市: 099-000-1000 (giờ làm việc: 平日8時30分から17時15分)."
+    )
+    assert texts["en-GB"].startswith("Sorry, the automatic guide is not available right now.")
+    assert texts["zh-CN"].startswith("对不起") and texts["ko"].startswith("죄송합니다")
+    assert texts["pt-BR"].startswith("Desculpe")
+    assert all("099-000-1000" in text for text in texts.values())
+    # Japanese, and any language the gateway does not speak: the Japanese text, unchanged
+    assert texts["ja"] == texts["fr"] == texts[None] == (
+        "申し訳ありません。ただいま自動案内がご利用いただけません。しばらくしてから、もう一度お試しください。"
+        "お急ぎの場合は、ひだまり市の代表電話 099-000-1000（平日8時30分から17時15分）へお電話ください。"
+    )
+
+
 def test_handoff_then_staff_reply_arrives_over_server_sent_events(gateway, fake_rasa):
     session = new_session(gateway)
     conversation = f"web:{session}"
