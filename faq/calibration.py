@@ -318,19 +318,16 @@ def calibrate(
     tune: bool = True,
     max_wrong: float = 0.02,
     now: Optional[datetime] = None,
-    extra_sets: Sequence[CandidateSet] = (),
 ) -> Tuple[SearchConfig, Dict[str, Any]]:
-    """New config (the fusion if `tune`, the decision) and a report of the measurements.
-    extra_sets: candidates of other FAQs to fit on as well (the benchmark pools the sample FAQ
-    with and without its phrasings)."""
-    sets = list(collect(service, queries, now)) + list(extra_sets)
+    """New config (the fusion if `tune`, the decision) and a report of the measurements."""
+    sets = collect(service, queries, now)
     cfg = service.config
     keys = entry_keys(service)
     fusion = fit_fusion(sets, cfg.fusion) if tune else cfg.fusion
     cfg = replace(cfg, fusion=fusion)
     decision, report = fit_decision(sets, cfg, keys, max_wrong=max_wrong)
     decision = replace(decision, calibration={
-        "queries": len(queries) + len(extra_sets),
+        "queries": len(queries),
         "no_answer_queries": sum(1 for cs in sets if not cs.query.relevant),
         "queries_digest": queries_digest([cs.query for cs in sets]),
         "max_wrong_answers": max_wrong,
