@@ -20,7 +20,7 @@ from faq.evaluation import (
     ranking_metrics,
 )
 from faq.index import _rrf, linear_fusion
-from faq.service import FaqService, choice_key, decide, distinct
+from faq.service import FaqService, choice_key, decide, distinct, ranked_features, signal_vector
 
 log = logging.getLogger(__name__)
 
@@ -114,13 +114,10 @@ def decide_all(
         fused = cs.scores(cfg.fusion)
         order = _order(cs, fused)
         ranked = [cs.ids[i] for i in order]
-        x = confidence.signals(fused[order], cs.features[order], cs.bm25[order], len(cs.query.text))
-        feats = {"top": float(fused[order[0]]) if len(order) else 0.0}
-        feats["margin"] = feats["top"] - (float(fused[order[1]]) if len(order) > 1 else 0.0)
-        feats.update({f"signal_{n}": float(v) for n, v in zip(confidence.SIGNALS, x)})
+        feats = ranked_features(fused[order], cs.features[order], cs.bm25[order], len(cs.query.text))
         decision = decide(feats, cfg.decision) if ranked else "none"
         choices = distinct(ranked, keys, cfg.decision.choices) if decision != "answer" else []
-        out.append(Decided(cs.query, ranked[:top_k], decision, choices, x))
+        out.append(Decided(cs.query, ranked[:top_k], decision, choices, signal_vector(feats)))
     return out
 
 

@@ -92,25 +92,30 @@ def _plain(text: str) -> str:
 
 
 def decision_features(cands: Sequence[Candidate], query_chars: int = 0) -> Dict[str, float]:
-    """What decide() reads: the top fused score, its margin, and the confidence signals."""
-    if not cands:
-        base = {"top": 0.0, "margin": 0.0, "dense": 0.0, "bm25": 0.0}
-    else:
-        top = cands[0].score
-        second = cands[1].score if len(cands) > 1 else 0.0
-        base = {
-            "top": float(top),
-            "margin": float(top - second),
-            "dense": float(cands[0].dense),
-            "bm25": float(cands[0].bm25),
-        }
-    x = confidence.signals(
+    """What decide() reads, for a ranked candidate list (see ranked_features)."""
+    features = ranked_features(
         np.array([c.score for c in cands], dtype=np.float64),
         np.array([c.features() for c in cands], dtype=np.float64).reshape(-1, len(FEATURES)),
         np.array([c.bm25 for c in cands], dtype=np.float64),
         query_chars,
     )
-    return {**base, **{f"signal_{name}": float(v) for name, v in zip(confidence.SIGNALS, x)}}
+    features["dense"] = float(cands[0].dense) if cands else 0.0
+    return features
+
+
+def ranked_features(
+    fused: np.ndarray, features: np.ndarray, bm25: np.ndarray, query_chars: int
+) -> Dict[str, float]:
+    """decide()'s inputs from the ranked arrays (best first): the top fused score, its margin
+    to the second, the top's BM25, and the confidence signals."""
+    top = float(fused[0]) if len(fused) else 0.0
+    x = confidence.signals(fused, features, bm25, query_chars)
+    return {
+        "top": top,
+        "margin": top - (float(fused[1]) if len(fused) > 1 else 0.0),
+        "bm25": float(bm25[0]) if len(bm25) else 0.0,
+        **{f"signal_{name}": float(v) for name, v in zip(confidence.SIGNALS, x)},
+    }
 
 
 def signal_vector(features: Dict[str, float]) -> np.ndarray:
