@@ -21,7 +21,7 @@ from rasa_sdk.events import ConversationPaused, EventType, FollowupAction, SlotS
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies, texts
-from madoguchi.privacy import mask_pii
+from core.privacy import mask_pii
 
 log = logging.getLogger(__name__)
 
@@ -51,15 +51,15 @@ def live_entry(faq_id: Optional[str]):
 
 
 def records():
-    from madoguchi.records import Records
-    from madoguchi.settings import load_settings
+    from records.store import Records
+    from core.settings import load_settings
 
     return _get("records", lambda: Records.open(load_settings().db_url))
 
 
 def office():
     """Read on every use (a small file): staff can change the hours without a restart."""
-    from madoguchi.office import Office
+    from core.office import Office
 
     return Office.load()
 
@@ -68,7 +68,7 @@ def channel_of(tracker: Tracker) -> str:
     metadata = tracker.latest_message.get("metadata") or {}
     if isinstance(metadata, dict) and metadata.get("channel"):
         return str(metadata["channel"])
-    from madoguchi.records import channel_of as from_id
+    from records.store import channel_of as from_id
 
     return from_id(tracker.sender_id)
 
@@ -374,7 +374,7 @@ class ActionTakeMessage(MadoguchiAction):
         return "action_take_message"
 
     def act(self, dispatcher, tracker) -> List[EventType]:
-        from madoguchi.privacy import find_phone_number
+        from core.privacy import find_phone_number
 
         message = tracker.get_slot("resident_message") or ""
         entry = live_entry(tracker.get_slot("last_faq_id"))

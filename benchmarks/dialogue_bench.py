@@ -23,7 +23,7 @@ from typing import Dict, List, Optional, Sequence
 import httpx
 import numpy as np
 
-from madoguchi.settings import REPO_ROOT
+from core.settings import REPO_ROOT
 
 RESULTS = REPO_ROOT / "benchmarks" / "results"
 # Questions the sample FAQ answers with confidence (each turn a new conversation).
@@ -190,7 +190,7 @@ def main(argv: Sequence[str] = None) -> int:
     from benchmarks.faq_bench import _fill_store, load_sample, synthesize
     from faq.bootstrap import prepare_faq
     from madoguchi.launcher import Stack
-    from madoguchi.settings import load_settings
+    from core.settings import load_settings
     from madoguchi.training import ensure_model
 
     model = ensure_model()

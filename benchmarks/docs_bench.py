@@ -29,7 +29,7 @@ from typing import Any, Dict, List
 
 import numpy as np
 
-from madoguchi.settings import REPO_ROOT, load_settings
+from core.settings import REPO_ROOT, load_settings
 
 RESULTS = REPO_ROOT / "benchmarks" / "results"
 SAMPLE_SITE = REPO_ROOT / "documents" / "data" / "site"
@@ -114,7 +114,7 @@ def main(argv: List[str] = None) -> int:
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for name in ("alembic", "faiss", "sentence_transformers", "transformers", "faq.migrations", "documents"):
+    for name in ("alembic", "faiss", "sentence_transformers", "transformers", "core.migrations", "documents"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
     from documents.config import DocsConfig

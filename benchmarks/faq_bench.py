@@ -28,7 +28,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from madoguchi.settings import REPO_ROOT, load_settings
+from core.settings import REPO_ROOT, load_settings
 
 RESULTS = REPO_ROOT / "benchmarks" / "results"
 SAMPLE_CSV = REPO_ROOT / "faq" / "data" / "sample_faq.csv"

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
 
 from benchmarks.faq_bench import DEV_QUERIES, RESULTS, _fill_store, load_sample
-from madoguchi.settings import REPO_ROOT, load_settings
+from core.settings import REPO_ROOT, load_settings
 
 HELDOUT_QUERIES = REPO_ROOT / "faq" / "data" / "heldout_queries.jsonl"
 log = logging.getLogger("faq_quality")

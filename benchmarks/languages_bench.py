@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from faq.language import FOREIGN_LANGUAGES, detect
-from madoguchi.settings import REPO_ROOT, load_settings
+from core.settings import REPO_ROOT, load_settings
 
 RESULTS = REPO_ROOT / "benchmarks" / "results"
 SAMPLE_CSV = REPO_ROOT / "faq" / "data" / "sample_faq.csv"

@@ -15,7 +15,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from madoguchi.settings import REPO_ROOT, load_settings
+from core.settings import REPO_ROOT, load_settings
 from madoguchi.training import check_rasa, rasa_environment, training_fingerprint
 
 RESULTS = REPO_ROOT / "benchmarks" / "results"

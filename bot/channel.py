@@ -20,7 +20,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.replies import TURN_FAILED
-from madoguchi.privacy import mask_pii
+from core.privacy import mask_pii
 
 logger = logging.getLogger(__name__)
 
@@ -79,13 +79,13 @@ def failed_custom_action(events: List[Any]) -> Optional[str]:
 
 
 def record_ticket(sender_id: str, text: str, reason: str, transcript: List[Dict[str, Any]]) -> None:
-    """Writes an `error` ticket straight into the app database (the tickets table of madoguchi.records)."""
+    """Writes an `error` ticket straight into the app database (the tickets table of records.store)."""
     url = os.environ.get("MADOGUCHI_DB_URL")
     if not url:
         logger.error("MADOGUCHI_DB_URL is not set: cannot record a ticket for %s", mask_pii(sender_id))
         return
     try:
-        from madoguchi.records import Records
+        from records.store import Records
 
         engine = _engine(url)
         Records(engine).open_ticket(

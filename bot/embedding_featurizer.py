@@ -4,7 +4,7 @@ Word and character n-grams tell 「今日の天気は？」 and 「今日のご�
 seen in training; a multilingual sentence embedding also carries what a message is about. The
 model is the FAQ search's own multilingual-e5-small, run from its int8 ONNX export
 (faq.onnx_query) with ONNX Runtime: no torch or transformers in the Rasa environment, about
-5 ms a message on one core. The folder is MADOGUCHI_NLU_EMBEDDING_MODEL (madoguchi.settings).
+5 ms a message on one core. The folder is MADOGUCHI_NLU_EMBEDDING_MODEL (core.settings).
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from faq import onnx_query
 from faq.embeddings import l2_normalized, model_fingerprint, tokenizer_safe_text
-from madoguchi.settings import load_settings
+from core.settings import load_settings
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)

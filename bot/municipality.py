@@ -20,7 +20,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.language import add_entity, set_intent
 from faq.places import other_municipality
-from madoguchi.settings import office_file
+from core.settings import office_file
 
 ENTITY = "other_municipality"
 

@@ -14,7 +14,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
 
-    from madoguchi.logs import setup_logging
+    from core.logs import setup_logging
 
     setup_logging(logging.DEBUG if args.verbose else logging.INFO)
     import uvicorn

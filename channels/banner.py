@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Optional
 
 from channels.config import GatewayConfig, load_config
-from madoguchi.settings import Settings
+from core.settings import Settings
 
 
 def channels_banner(settings: Optional[Settings] = None, config: Optional[GatewayConfig] = None) -> str:

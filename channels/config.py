@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
-from madoguchi.settings import Settings, load_settings
+from core.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def hours_text(hours: Dict[int, Tuple[Any, Any]]) -> Optional[str]:
 
 def _city() -> City:
     try:
-        from madoguchi.office import Office
+        from core.office import Office
 
         office = Office.load()
         return City(

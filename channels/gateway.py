@@ -94,7 +94,7 @@ class Gateway:
     def office_open(self, at: Optional[datetime] = None) -> bool:
         try:
             if self._office is None:
-                from madoguchi.office import Office
+                from core.office import Office
 
                 self._office = Office.load()
             return self._office.is_open(at)

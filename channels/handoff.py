@@ -12,7 +12,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable, List, Optional
 
-from madoguchi.privacy import mask_pii
+from core.privacy import mask_pii
 
 log = logging.getLogger(__name__)
 

@@ -57,7 +57,7 @@ from channels.config import GatewayConfig
 from channels.http import BadRequest, decode_utf8, read_body
 from channels.rasa import Button, RasaUnavailable, Turn
 from faq.language import JAPANESE, detect_safely, normalize_language
-from madoguchi.privacy import mask_pii
+from core.privacy import mask_pii
 
 if TYPE_CHECKING:
     from channels.gateway import Gateway

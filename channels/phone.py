@@ -28,7 +28,7 @@ from channels.http import BadRequest, parse_form, read_body
 from channels.rasa import Button, RasaUnavailable, Turn
 from channels.speech import read_phone, shorten, speakable, speakable_en
 from channels.voicemail import record_voicemail
-from madoguchi.privacy import mask_pii
+from core.privacy import mask_pii
 
 if TYPE_CHECKING:
     from channels.gateway import Gateway
@@ -228,7 +228,7 @@ class PhoneChannel:
             phrases: List[str] = list(FALLBACK_DEFAULT_HINTS)  # common words first, then the FAQ's
             try:
                 from faq.store import FaqStore
-                from madoguchi.settings import load_settings
+                from core.settings import load_settings
 
                 settings = load_settings()
                 if settings.db_url.startswith("sqlite:///"):

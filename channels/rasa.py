@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional
 
 import httpx
 
-from madoguchi.privacy import mask_pii
+from core.privacy import mask_pii
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from madoguchi.records import shared_records
-from madoguchi.settings import load_settings
+from records.store import shared_records
+from core.settings import load_settings
 
 
 def record_voicemail(

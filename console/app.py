@@ -64,7 +64,7 @@ def console_settings(settings: Any, gateway: Any = None) -> ConsoleSettings:
     config = getattr(gateway, "config", None)
     db_url = getattr(settings, "db_url", "") or getattr(config, "db_url", "")
     if not db_url:
-        from madoguchi.settings import load_settings
+        from core.settings import load_settings
 
         db_url = load_settings().db_url
     city = getattr(getattr(config, "city", None), "name", None) or getattr(getattr(settings, "city", None), "name", None)
@@ -76,7 +76,7 @@ def create_console(gateway: Optional[Any] = None, settings: Any = None) -> FastA
     """The console as an ASGI app. `gateway`: the channels Gateway in this process (staff
     replies, handoff desk) or None; `settings`: ConsoleSettings, Settings or GatewayConfig."""
     if settings is None:
-        from madoguchi.settings import load_settings
+        from core.settings import load_settings
 
         settings = load_settings()
     state = ConsoleState(console_settings(settings, gateway), gateway)

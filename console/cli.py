@@ -12,7 +12,7 @@ def _auth(db_url: Optional[str]):
     from console.auth import Auth
     from console.config import ConsoleSettings
     from faq.store import FaqStore
-    from madoguchi.settings import load_settings
+    from core.settings import load_settings
 
     url = db_url or load_settings().db_url
     store = FaqStore(url)  # migrates to head

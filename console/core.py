@@ -82,10 +82,10 @@ class ConsoleState:
 
     @property
     def records(self):
-        """madoguchi.records.Records on the same engine (inquiries, tickets)."""
+        """records.store.Records on the same engine (inquiries, tickets)."""
         if self._records is None:
             engine = self.engine
-            from madoguchi.records import Records
+            from records.store import Records
 
             with self._lock:
                 if self._records is None:

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from console.period import Period
 from console.tables import inbox_handled, inquiry_embeddings
-from madoguchi.records import inquiries, utcnow
+from records.store import inquiries, utcnow
 
 log = logging.getLogger(__name__)
 

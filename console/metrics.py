@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import sqlalchemy as sa
 
 from console.period import Period
-from madoguchi.records import inquiries, tickets
+from records.store import inquiries, tickets
 
 CHANNELS = ("web", "line", "phone", "rest")
 CHANNEL_LABELS = {"web": "Web", "line": "LINE", "phone": "電話", "rest": "その他（API）"}

@@ -1,13 +1,13 @@
 """Tables of the staff console: staff users, their sessions and the audit log.
 
-They live in the app database beside the FAQ (one Alembic history: faq/migrations).
+They live in the app database beside the FAQ (one Alembic history: core/migrations).
 Times are naive UTC.
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from faq.models import metadata
+from core.db import metadata
 
 ROLES = ("admin", "editor", "operator")
 

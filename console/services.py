@@ -24,7 +24,7 @@ def faq_service(state: Any) -> Any:
         if service is None:
             from faq.config import SearchConfig
             from faq.service import FaqService
-            from madoguchi.settings import load_settings
+            from core.settings import load_settings
 
             settings = load_settings()
             same_db = settings.db_url == state.settings.db_url
@@ -87,7 +87,7 @@ def document_service(state: Any) -> Any:
             service = getattr(state, "document_service", None)
             if service is None:
                 from documents.service import DocumentService
-                from madoguchi.settings import load_settings
+                from core.settings import load_settings
 
                 faq = faq_service(state)
                 settings = load_settings()

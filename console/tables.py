@@ -1,13 +1,13 @@
 """Tables of the inbox (未回答・低評価) and handoff (有人対応) pages.
 
-In the app database beside the FAQ (one Alembic history: faq/migrations, 0210_inbox).
-Import-light: the migrations import this module. Times are naive UTC.
+In the app database beside the FAQ (one Alembic history: core/migrations, 0210_inbox).
+Times are naive UTC.
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from faq.models import metadata
+from core.db import metadata
 
 INBOX_ACTIONS = ("new_faq", "phrasings", "dismissed")
 

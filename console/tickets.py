@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import sqlalchemy as sa
 
 from console.tables import ticket_messages
-from madoguchi.records import Records, Ticket, tickets, utcnow
+from records.store import Records, Ticket, tickets, utcnow
 
 QUEUE_STATUSES = ("open", "taken")
 KIND_LABELS = {

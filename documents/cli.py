@@ -66,7 +66,7 @@ def _service(args: argparse.Namespace):
     from documents.config import DocsConfig
     from documents.service import DocumentService
     from documents.store import DocumentStore
-    from madoguchi.settings import load_settings
+    from core.settings import load_settings
 
     for name in ("alembic", "faiss", "sentence_transformers", "transformers"):
         if not logging.getLogger().isEnabledFor(logging.DEBUG):
@@ -143,7 +143,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def _store(args: argparse.Namespace):
     from documents.store import DocumentStore
-    from madoguchi.settings import load_settings
+    from core.settings import load_settings
 
     logging.getLogger("alembic").setLevel(logging.WARNING)
     return DocumentStore(args.db or load_settings().db_url)

@@ -1,5 +1,5 @@
 """Database tables of the documents (SQLAlchemy Core), shared by the store and the migration
-`faq/migrations/versions/0400_documents.py` (the app database has one Alembic history)."""
+`core/migrations/versions/0400_documents.py` (the app database has one Alembic history)."""
 from __future__ import annotations
 
 import sqlalchemy as sa

@@ -75,7 +75,7 @@ class DocumentService:
     @classmethod
     def from_settings(cls, settings: Any = None, *, db_url: Optional[str] = None, **kwargs: Any) -> "DocumentService":
         if settings is None:
-            from madoguchi.settings import load_settings
+            from core.settings import load_settings
 
             settings = load_settings()
         kwargs.setdefault("model_path", settings.embedding_model)

@@ -67,13 +67,13 @@ class DocumentStore:
     """Opening it upgrades the app database's schema to head (one Alembic history with the FAQ)."""
 
     def __init__(self, url: str, *, migrate: bool = True, engine: Optional[sa.Engine] = None) -> None:
-        from faq.store import make_engine
+        from core.db import make_engine
 
         self.url = url
         self.engine = engine or make_engine(url)
         self._own_engine = engine is None
         if migrate:
-            from faq import migrations
+            from core import migrations
 
             migrations.upgrade(self.engine)
         self._store_id: Optional[str] = None

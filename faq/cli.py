@@ -109,7 +109,7 @@ def _quiet_libraries() -> None:
 
 
 def _settings():
-    from madoguchi.settings import load_settings
+    from core.settings import load_settings
 
     return load_settings()
 
@@ -149,8 +149,8 @@ def _err(message: str) -> None:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from faq import migrations
-    from faq.store import make_engine
+    from core import migrations
+    from core.db import make_engine
 
     engine = make_engine(_db(args))
     try:
@@ -394,7 +394,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from madoguchi.settings import REPO_ROOT
+    from core.settings import REPO_ROOT
 
     if not (REPO_ROOT / "benchmarks" / "faq_bench.py").is_file():
         _err("benchmarks/faq_bench.py が見つかりません（リポジトリから実行してください）")

@@ -11,7 +11,7 @@ edited in the staff console) maps terms a resident writes in their language to t
 words the FAQ uses: "residence certificate" -> 住民票. `japanese_terms(text, lang)` finds them,
 and `search_text(text, lang)` is the question with those Japanese words added, for search.
 
-This module imports only the base layer (madoguchi.settings): the Rasa components use it too.
+This module imports only the base layer (core.settings): the Rasa components use it too.
 """
 from __future__ import annotations
 
@@ -146,7 +146,7 @@ def is_foreign(language: Optional[str]) -> bool:
 
 def city_glossary_path() -> Path:
     """The city's own glossary (MADOGUCHI_HOME/glossary.yml), edited in the staff console."""
-    from madoguchi.settings import REPO_ROOT
+    from core.settings import REPO_ROOT
 
     return Path(os.environ.get("MADOGUCHI_HOME") or REPO_ROOT / "var") / "glossary.yml"
 

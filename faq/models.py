@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-metadata = sa.MetaData()
+from core.db import metadata
+
 
 STATUSES = ("draft", "published")
 

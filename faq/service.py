@@ -198,7 +198,7 @@ class FaqService:
         **kwargs: Any,
     ) -> "FaqService":
         if settings is None:
-            from madoguchi.settings import load_settings
+            from core.settings import load_settings
 
             settings = load_settings()
         store = FaqStore(db_url or settings.db_url)
@@ -528,12 +528,12 @@ def load_encoder(
     from faq.embeddings import Encoder
 
     if model_path is None:
-        from madoguchi.settings import load_settings
+        from core.settings import load_settings
 
         model_path = load_settings().embedding_model
     path = Path(model_path)
     if not path.exists():
-        from madoguchi.settings import load_settings
+        from core.settings import load_settings
 
         if path.resolve() == Path(load_settings().embedding_model).resolve():
             from faq.e5_convert import build_model

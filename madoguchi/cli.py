@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from madoguchi.logs import setup_logging
+    from core.logs import setup_logging
 
     setup_logging(logging.DEBUG if args.verbose else logging.INFO)
     try:

@@ -6,8 +6,8 @@ from typing import Optional
 
 import httpx
 
-from madoguchi.records import Records
-from madoguchi.settings import Settings, load_settings
+from records.store import Records
+from core.settings import Settings, load_settings
 
 
 def is_paused(conversation_id: str, settings: Optional[Settings] = None) -> bool:

@@ -13,7 +13,7 @@ from typing import Dict, List, Optional
 
 import httpx
 
-from madoguchi.settings import REPO_ROOT, Settings, load_settings
+from core.settings import REPO_ROOT, Settings, load_settings
 from channels.banner import channels_banner
 from console.cli import console_banner
 from madoguchi.training import ensure_model, rasa_environment

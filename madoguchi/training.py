@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import List, Optional
 
-from madoguchi.settings import REPO_ROOT, Settings, load_settings
+from core.settings import REPO_ROOT, Settings, load_settings
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from typing import Iterator
 import pytest
 
 from e2e.talk import ALWAYS_OPEN
-from madoguchi.settings import load_settings
+from core.settings import load_settings
 
 # Variables a test installation sets; everything else comes from the defaults.
 _ISOLATED = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from madoguchi.settings import REPO_ROOT, load_settings
+from core.settings import REPO_ROOT, load_settings
 from madoguchi.training import rasa_environment
 
 SCRIPT = """

@@ -7,7 +7,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from madoguchi.settings import REPO_ROOT, load_settings
+from core.settings import REPO_ROOT, load_settings
 from madoguchi.training import rasa_environment
 
 SCRIPT = """

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from madoguchi.office import Office
+from core.office import Office
 
 
 @pytest.fixture(scope="module")

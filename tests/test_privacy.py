@@ -2,8 +2,8 @@ import logging
 
 import pytest
 
-from madoguchi.logs import MaskingFilter
-from madoguchi.privacy import mask_pii
+from core.logs import MaskingFilter
+from core.privacy import mask_pii
 
 
 @pytest.mark.parametrize(

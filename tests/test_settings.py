@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from madoguchi.settings import load_settings
+from core.settings import load_settings
 
 
 def test_one_rasa_worker_by_default(monkeypatch):

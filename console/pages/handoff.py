@@ -32,7 +32,7 @@ from console.tickets import (
     transcript_lines,
     waiting_label,
 )
-from madoguchi.records import utcnow
+from records.store import utcnow
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -253,7 +253,7 @@ def _rasa_settings(request: Request) -> Any:
     state = get_state(request)
     rasa_url = getattr(getattr(state.gateway, "config", None), "rasa_url", "")
     if not rasa_url:
-        from madoguchi.settings import load_settings
+        from core.settings import load_settings
 
         rasa_url = load_settings().rasa_url
     return SimpleNamespace(db_url=state.settings.db_url, rasa_url=rasa_url)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from madoguchi.settings import REPO_ROOT
+from core.settings import REPO_ROOT
 from test_browser import browser  # noqa: F401 - the module's chromium
 
 AXE = REPO_ROOT / "var" / "axe" / "node_modules" / "axe-core" / "axe.min.js"

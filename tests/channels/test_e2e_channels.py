@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from channels_support import line_body, line_event, start_gateway
-from madoguchi.settings import REPO_ROOT
+from core.settings import REPO_ROOT
 
 pytestmark = pytest.mark.e2e
 

@@ -37,7 +37,7 @@ def ask_web(http, session: str, text: str) -> dict:
 
 
 def test_web_passage_with_title_and_link_then_the_faq_still_answers(stack):
-    from madoguchi.records import Records
+    from records.store import Records
 
     with httpx.Client(base_url=f"http://127.0.0.1:{stack.app_port}", timeout=90, trust_env=False) as http:
         session = http.post("/web/api/session").json()["session"]

@@ -254,7 +254,7 @@ def test_after_hours_records_a_message_for_a_ticket(gateway, fake_rasa, config):
     assert "お預かりしました" in said(done)
     twiml(post(gateway, "/twilio/voice/transcribed", RecordingUrl=recording,
                TranscriptionText="粗大ごみの件で電話しました", TranscriptionStatus="completed"))
-    from madoguchi.records import Records
+    from records.store import Records
 
     (voicemail,) = Records.open(config.db_url).tickets(conversation_id=f"tel:{CALL}")
     assert voicemail.callback == CALLER and voicemail.recording_url == recording

@@ -11,7 +11,7 @@ from channels.rasa import RasaUnavailable, parse_turn
 from channels.speech import MAX_SPOKEN_CHARS, read_phone, speakable
 from channels.voicemail import record_voicemail
 from channels.line import fit_texts, split_text
-from madoguchi.settings import load_settings
+from core.settings import load_settings
 
 # --- what the phone says ----------------------------------------------------------------
 
@@ -174,7 +174,7 @@ def test_the_stack_starts_the_gateway(tmp_path, monkeypatch):
 
 
 def test_voicemail_becomes_one_ticket_per_call(tmp_path):
-    from madoguchi.records import Records
+    from records.store import Records
 
     db = f"sqlite:///{tmp_path / 'app.db'}"
     first = record_voicemail("CA1", "+819011112222", "https://api.twilio.com/rec/1", None, db_url=db)
@@ -189,7 +189,7 @@ def test_voicemail_becomes_one_ticket_per_call(tmp_path):
 
 
 def test_voicemail_after_a_handoff_lands_on_its_ticket(tmp_path):
-    from madoguchi.records import Records
+    from records.store import Records
 
     db = f"sqlite:///{tmp_path / 'app.db'}"
     records = Records.open(db)

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from console_support import CHROMIUM, CHROMIUM_ARGS, PASSWORD, USERS, login
-from madoguchi.settings import REPO_ROOT
+from core.settings import REPO_ROOT
 
 SAMPLE_CSV = REPO_ROOT / "faq" / "data" / "sample_faq.csv"
 ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
@@ -140,7 +140,7 @@ def stack_console(running_stack) -> str:
     from console.auth import Auth
     from console.config import ConsoleSettings
     from faq.store import FaqStore
-    from madoguchi.settings import load_settings
+    from core.settings import load_settings
 
     settings = load_settings()
     store = FaqStore(settings.db_url)

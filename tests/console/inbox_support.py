@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from console_support import ServerThread  # noqa: F401 (re-exported for the tests)
-from madoguchi.records import Records, inquiries, tickets
+from records.store import Records, inquiries, tickets
 
 JST = timezone(timedelta(hours=9))
 
@@ -53,7 +53,7 @@ def encoder():
     """The real offline embedding model (the one the FAQ search uses)."""
     from faq.e5_convert import build_model
     from faq.embeddings import Encoder
-    from madoguchi.settings import load_settings
+    from core.settings import load_settings
 
     return Encoder(build_model(load_settings().embedding_model, progress=False), prefix="", batch_size=64)
 
@@ -104,7 +104,7 @@ def seed_month(records: Records, end, days: int = 30, seed: int = 7) -> dict:
     import random
     from datetime import timedelta
 
-    from madoguchi.settings import REPO_ROOT
+    from core.settings import REPO_ROOT
 
     rng = random.Random(seed)
     dev = [json.loads(line) for line in (REPO_ROOT / "faq" / "data" / "dev_queries.jsonl").open(encoding="utf-8")]

@@ -83,7 +83,7 @@ def test_edit_publish_and_the_widget_answers(browser, stack_console, restore_faq
     # the audit log has the editor's steps
     from console import audit
     from faq.store import FaqStore
-    from madoguchi.settings import load_settings
+    from core.settings import load_settings
 
     store = FaqStore(load_settings().db_url)
     try:

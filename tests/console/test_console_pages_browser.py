@@ -9,7 +9,7 @@ import pytest
 from console.period import today_jst
 from console_support import browser_login
 from inbox_support import ServerThread, encoder, faq_service, sample_index, seed_month  # noqa: F401
-from madoguchi.records import Records
+from records.store import Records
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def test_dashboard_and_inbox_in_a_browser(site, browser, artifacts, faq_service)
 def test_handoff_queue_in_a_browser(site, browser, artifacts, console_state):
     """The operator's queue: oldest first, waiting times, the voicemail's callback number."""
     from inbox_support import ticket
-    from madoguchi.records import utcnow
+    from records.store import utcnow
 
     records = Records(console_state.engine)
     now = utcnow()

@@ -11,7 +11,7 @@ import pytest
 from console import audit
 from console.period import today_jst
 from inbox_support import ask, encoder, faq_service, sample_index, utc  # noqa: F401 (fixtures)
-from madoguchi.records import Records
+from records.store import Records
 
 SITE = "https://www.city.hidamari.example"
 DRONE = ["公園でドローンを飛ばしてもいいですか", "ドローンを公園で飛ばしたい", "公園でのドローンの飛行は許可が必要ですか"]

@@ -19,7 +19,7 @@ from console.app import find_console
 from console.tickets import HandoffData, button_text, can_reply, waiting_label
 from console_support import login
 from inbox_support import ServerThread, ticket, utc
-from madoguchi.records import Records, utcnow
+from records.store import Records, utcnow
 
 CALLBACK = "090-1234-5678"
 RECORDING = "https://api.twilio.example/Recordings/RE123"
@@ -36,7 +36,7 @@ def open_tickets(records: Records) -> dict:
     ids["voicemail"] = ticket(records, "tel:CA42", "voicemail", now - timedelta(hours=3),
                               message="粗大ごみの件で折り返しお願いします", callback=CALLBACK)
     with records.engine.begin() as conn:
-        from madoguchi.records import tickets
+        from records.store import tickets
         conn.execute(tickets.update().where(tickets.c.id == ids["voicemail"]).values(recording_url=RECORDING))
     ids["line"] = ticket(records, "line:U123", "after_hours", now - timedelta(days=1, hours=2),
                          message="明日電話ください 080-9999-0000", callback="080-9999-0000")

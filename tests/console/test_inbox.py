@@ -13,7 +13,7 @@ from console.period import Period
 from console.tables import inbox_handled
 from faq.store import ConflictError, FaqStore
 from inbox_support import ask, encoder, faq_service, sample_index, utc  # noqa: F401 (fixtures)
-from madoguchi.records import Records
+from records.store import Records
 
 PERIOD = Period(date(2026, 11, 1), date(2026, 11, 30))
 DRONE = ["公園でドローンを飛ばしてもいいですか", "ドローンを公園で飛ばしたい", "公園でのドローンの飛行は許可が必要ですか"]
@@ -175,7 +175,7 @@ def test_a_page_load_with_thousands_of_inquiries_is_fast(faq_service):
     ones read the cache (the measured times are printed)."""
     import json
 
-    from madoguchi.settings import REPO_ROOT
+    from core.settings import REPO_ROOT
 
     texts = [json.loads(line)["text"] for line in (REPO_ROOT / "faq" / "data" / "dev_queries.jsonl").open()]
     texts = texts[:300] + [f"{t}（再掲）" for t in texts[:300]]
@@ -185,7 +185,7 @@ def test_a_page_load_with_thousands_of_inquiries_is_fast(faq_service):
          "candidates": [], "created_at": utc(2026, 11, 1 + i % 28, 10)}
         for i in range(3000)
     ]
-    from madoguchi.records import inquiries
+    from records.store import inquiries
 
     with records.engine.begin() as conn:
         conn.execute(inquiries.insert(), rows)

@@ -11,7 +11,7 @@ from console import metrics
 from console.period import Period
 from faq.store import FaqStore
 from inbox_support import ask, ticket, utc
-from madoguchi.records import Records
+from records.store import Records
 
 PERIOD = Period(date(2026, 11, 1), date(2026, 11, 3))
 

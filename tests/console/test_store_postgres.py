@@ -13,7 +13,7 @@ def test_auth_and_audit_on_postgres(pg_url):
     from console import audit
     from console.auth import Auth, AuthError, LoginError, utcnow
     from console.config import ConsoleSettings
-    from faq import migrations
+    from core import migrations
     from faq.store import FaqStore
 
     store = FaqStore(pg_url)

@@ -7,7 +7,7 @@ import pytest
 
 from console import audit
 from console_support import PASSWORD, login
-from madoguchi.settings import REPO_ROOT
+from core.settings import REPO_ROOT
 
 MADOGUCHI = str(REPO_ROOT / ".venv" / "bin" / "madoguchi")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from madoguchi.settings import REPO_ROOT
+from core.settings import REPO_ROOT
 
 SAMPLE_SITE = REPO_ROOT / "documents" / "data" / "site"
 DEV_QUERIES = REPO_ROOT / "documents" / "data" / "dev_queries.jsonl"

@@ -9,7 +9,7 @@ import pytest
 from doc_files import DEV_QUERIES, SAMPLE_SITE
 
 from faq.evaluation import load_queries, ndcg_at_k
-from madoguchi.settings import REPO_ROOT
+from core.settings import REPO_ROOT
 
 MADOGUCHI = str(REPO_ROOT / ".venv" / "bin" / "madoguchi")
 SITE = "https://www.city.hidamari.example"

@@ -4,7 +4,7 @@ import pytest
 import yaml
 
 from e2e.talk import Conversation
-from madoguchi.settings import REPO_ROOT
+from core.settings import REPO_ROOT
 
 
 def _responses() -> dict:

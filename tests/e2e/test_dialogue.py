@@ -12,8 +12,8 @@ import pytest
 
 from actions import replies
 from e2e.talk import ALWAYS_OPEN, Conversation, buttons, custom, texts
-from madoguchi.records import Records
-from madoguchi.settings import REPO_ROOT
+from records.store import Records
+from core.settings import REPO_ROOT
 
 pytestmark = pytest.mark.e2e
 

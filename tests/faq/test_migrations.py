@@ -5,9 +5,10 @@ import subprocess
 
 import sqlalchemy as sa
 
-from faq import migrations
-from faq.store import FaqStore, make_engine
-from madoguchi.settings import REPO_ROOT
+from core import migrations
+from core.db import make_engine
+from faq.store import FaqStore
+from core.settings import REPO_ROOT
 
 
 def test_open_upgrades_empty_database_to_head(db_url):

@@ -17,7 +17,7 @@ from faq.evaluation import Query, heldout_entry, load_queries, split_queries
 from faq.japanese import split_passages
 from faq.service import FaqService, Hit, SearchResult, decide
 from faq.store import FaqStore
-from madoguchi.settings import REPO_ROOT
+from core.settings import REPO_ROOT
 from tests.faq.test_search import EVAL_NOW
 
 DATA = REPO_ROOT / "faq" / "data"

@@ -17,7 +17,7 @@ from faq.entry import JST
 from faq.evaluation import load_queries
 from faq.service import DECISIONS, FaqService
 from faq.store import FaqStore
-from madoguchi.settings import REPO_ROOT
+from core.settings import REPO_ROOT
 
 DEV_QUERIES = REPO_ROOT / "faq" / "data" / "dev_queries.jsonl"
 

@@ -9,7 +9,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from faq import migrations
+from core import migrations
 from faq.csvio import EXPORT_COLUMNS, CsvImportError, export_csv, import_csv
 from faq.store import ValidationError
 
@@ -101,7 +101,7 @@ def test_sample_faq_has_translations_for_sixty_entries(sqlite_url):
 
 
 def test_migration_adds_and_removes_the_columns(sqlite_url):
-    from faq.store import make_engine
+    from core.db import make_engine
 
     engine = make_engine(sqlite_url)
     migrations.upgrade(engine)

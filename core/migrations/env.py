@@ -1,13 +1,15 @@
-"""Alembic environment: uses the connection handed over by faq.migrations, or sqlalchemy.url."""
+"""Alembic environment: uses the connection handed over by core.migrations, or sqlalchemy.url."""
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from faq.models import metadata
-import madoguchi.records  # noqa: F401,E402  (registers the inquiries and tickets tables)
-import console.models  # noqa: F401,E402  (users, staff_sessions, audit_log)
-import console.tables  # noqa: F401,E402  (inbox_handled, inquiry_embeddings, ticket_messages)
+from core.db import metadata
+from core.settings import load_settings
+
+# Revisions are written by hand with op.* and import no table module, so the base layer migrates
+# every table without knowing the libraries that define them. `metadata` holds the tables of the
+# modules imported so far; it is given to Alembic for comparison only.
 
 config = context.config
 
@@ -30,8 +32,6 @@ def run_migrations_online() -> None:
         return
     url = config.get_main_option("sqlalchemy.url")
     if not url:
-        from madoguchi.settings import load_settings
-
         url = load_settings().db_url
     engine = engine_from_config(
         {"sqlalchemy.url": url}, prefix="sqlalchemy.", poolclass=pool.NullPool

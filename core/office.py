@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import holidays
 import yaml
 
-from madoguchi.settings import office_file
+from core.settings import office_file
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_JA = "月火水木金土日"

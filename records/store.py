@@ -1,6 +1,6 @@
 """What the dialogue records for staff: every question asked (masked), feedback, and handoff tickets.
 
-The tables live in the app database beside the FAQ (one Alembic history: faq/migrations).
+The tables live in the app database beside the FAQ (one Alembic history: core/migrations).
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import sqlalchemy as sa
 
-from faq.models import metadata
-from madoguchi.privacy import mask_pii
+from core.db import metadata
+from core.privacy import mask_pii
 
 DECISIONS = ("answer", "suggest", "none", "choice", "followup", "passage", "out_of_scope", "error")
 TICKET_KINDS = ("handoff", "after_hours", "voicemail", "error")
@@ -99,8 +99,8 @@ class Records:
 
     @classmethod
     def open(cls, url: str) -> "Records":
-        from faq.migrations import upgrade
-        from faq.store import make_engine
+        from core.migrations import upgrade
+        from core.db import make_engine
 
         engine = make_engine(url)
         upgrade(engine)

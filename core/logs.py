@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from madoguchi.privacy import mask_pii
+from core.privacy import mask_pii
 
 
 class MaskingFilter(logging.Filter):

@@ -1,4 +1,4 @@
-"""Alembic migrations of the FAQ store. Run through faq.migrations.upgrade() or `madoguchi faq migrate`."""
+"""Alembic migrations of the FAQ store. Run through core.migrations.upgrade() or `madoguchi faq migrate`."""
 from __future__ import annotations
 
 import contextlib

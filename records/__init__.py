@@ -1,0 +1,1 @@
+"""What the dialogue records for staff: questions asked, feedback and handoff tickets."""
