@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 from pathlib import Path
 from typing import Iterator
 
@@ -26,6 +27,58 @@ _ISOLATED = (
     "MADOGUCHI_OFFICE",
     "MADOGUCHI_ACTION_TIMEOUT",
 )
+
+
+PG_HOST = os.environ.get("MADOGUCHI_TEST_PG_HOST", "127.0.0.1")
+PG_PORT = int(os.environ.get("MADOGUCHI_TEST_PG_PORT", "5432"))
+PG_USER = os.environ.get("MADOGUCHI_TEST_PG_USER", "postgres")
+
+
+def _pg_admin():
+    import psycopg2
+
+    conn = psycopg2.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", connect_timeout=3)
+    conn.autocommit = True
+    return conn
+
+
+@pytest.fixture(scope="session")
+def pg_available() -> bool:
+    try:
+        _pg_admin().close()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture
+def pg_url(pg_available) -> Iterator[str]:
+    """A fresh PostgreSQL database madoguchi_test_<random>, dropped afterwards."""
+    if not pg_available:
+        pytest.skip(f"PostgreSQL not reachable on {PG_HOST}:{PG_PORT}")
+    name = f"madoguchi_test_{uuid.uuid4().hex[:12]}"
+    admin = _pg_admin()
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    try:
+        # the plain scheme, as a city would write it (the driver is picked by make_engine)
+        yield f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'faq.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request) -> str:
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_url")
+    return request.getfixturevalue("pg_url")
 
 
 def free_port() -> int:

@@ -2,10 +2,8 @@
 the sample FAQ, staff users of each role, logged-in TestClients; PostgreSQL when reachable."""
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
-import uuid
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -17,9 +15,6 @@ from core.settings import REPO_ROOT
 
 SAMPLE_CSV = REPO_ROOT / "faq" / "data" / "sample_faq.csv"
 ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
-PG_HOST = os.environ.get("MADOGUCHI_TEST_PG_HOST", "127.0.0.1")
-PG_PORT = int(os.environ.get("MADOGUCHI_TEST_PG_PORT", "5432"))
-PG_USER = os.environ.get("MADOGUCHI_TEST_PG_USER", "postgres")
 
 
 @pytest.fixture(scope="session")
@@ -105,32 +100,6 @@ def logged_in(gateway_app, staff_users) -> Iterator[Callable[[str], TestClient]]
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
-
-
-def _pg_admin():
-    import psycopg2
-
-    conn = psycopg2.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", connect_timeout=3)
-    conn.autocommit = True
-    return conn
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh PostgreSQL database, dropped afterwards."""
-    try:
-        admin = _pg_admin()
-    except Exception:
-        pytest.skip(f"PostgreSQL not reachable on {PG_HOST}:{PG_PORT}")
-    name = f"madoguchi_console_{uuid.uuid4().hex[:12]}"
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ def test_rasa_test_stories(rasa_model, tmp_path):
         [
             str(settings.rasa_bin), "test", "core",
             "--model", str(rasa_model),
-            "--stories", "tests/rasa/test_stories.yml",
+            "--stories", "tests/bot/test_stories.yml",
             "--out", str(tmp_path),
             "--fail-on-prediction-errors",
         ],

