@@ -10,6 +10,7 @@ The conversation state the actions share lives in slots:
 from __future__ import annotations
 
 import abc
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -20,7 +21,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import replies, texts
+import replies
+from actions import texts
+from core import turn
 from core.privacy import mask_pii
 
 log = logging.getLogger(__name__)
@@ -84,10 +87,11 @@ def resident_language(tracker: Tracker, detected: Optional[str] = None) -> str:
     return texts.language_of(None)
 
 
-def custom(tracker: Tracker, kind: str, **fields: Any) -> Dict[str, Any]:
-    """replies.custom with the resident's language, for the channels."""
-    fields.setdefault("language", resident_language(tracker))
-    return replies.custom(kind, **fields)
+def custom(tracker: Tracker, payload: turn.Payload) -> Dict[str, Any]:
+    """The turn's part for the channels, in the resident's language unless it names one."""
+    if payload.language is None:
+        payload = dataclasses.replace(payload, language=resident_language(tracker))
+    return payload.custom()
 
 
 def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
@@ -140,7 +144,7 @@ class MadoguchiAction(Action, abc.ABC):
             log.exception("%s failed for %s", self.name(), mask_pii(tracker.latest_message.get("text") or ""))
             open_error_ticket(tracker, f"{self.name()}: {type(error).__name__}")
             lang = resident_language(tracker)
-            dispatcher.utter_message(text=texts.text("error", lang), json_message=custom(tracker, "error"))
+            dispatcher.utter_message(text=texts.text("error", lang), json_message=custom(tracker, turn.Error()))
             return [SlotSet("awaiting", None)]
 
     @abc.abstractmethod
@@ -160,11 +164,10 @@ def answer_entry(dispatcher, tracker, entry, *, decision: str, query: str, candi
         text=answer.text, buttons=[texts.talk_to_staff(lang)] if answer.offers_staff else [],
     )
     dispatcher.utter_message(text=texts.text("solved", lang), buttons=texts.yes_no(lang), json_message=None)
-    dispatcher.utter_message(json_message=custom(
-        tracker, "answer", **{**replies.entry_payload(entry), "question": answer.question,
-                              "short_answer": answer.short_text},
+    dispatcher.utter_message(json_message=custom(tracker, replies.answer_payload(
+        entry, question=answer.question, short_answer=answer.short_text,
         language=lang, answer_language=answer.version,
-    ))
+    )))
     return [
         SlotSet("last_faq_id", entry.id),
         SlotSet("last_inquiry_id", str(inquiry_id)),
@@ -178,7 +181,7 @@ def offer_choices(dispatcher, tracker, entries, *, text_key: str) -> List[EventT
     dispatcher.utter_message(text=texts.text(text_key, lang), buttons=buttons)
     # the hints are the Japanese answers' first words: only for Japanese
     payload = replies.choices_payload(entries) if texts.language_of(lang) == texts.JAPANESE else buttons
-    dispatcher.utter_message(json_message=custom(tracker, "choices", choices=payload))
+    dispatcher.utter_message(json_message=custom(tracker, turn.Choices(choices=payload)))
     return [SlotSet("awaiting", "choice")]
 
 
@@ -186,7 +189,7 @@ def offer_staff(dispatcher, tracker, text_key: str) -> List[EventType]:
     lang = resident_language(tracker)
     dispatcher.utter_message(text=f"{texts.text(text_key, lang)}{texts.text('offer_staff', lang)}",
                              buttons=texts.yes_no(lang))
-    dispatcher.utter_message(json_message=custom(tracker, "no_match"))
+    dispatcher.utter_message(json_message=custom(tracker, turn.NoMatch()))
     return [SlotSet("awaiting", "handoff_offer")]
 
 
@@ -220,7 +223,7 @@ class ActionAnswerFaq(MadoguchiAction):
             if entry is not None:
                 records().log_inquiry(tracker.sender_id, text, "followup", faq_id=entry.id)
                 dispatcher.utter_message(text=replies.follow_up_text(kind, entry, office_hours_text()))
-                dispatcher.utter_message(json_message=custom(tracker, "answer", **replies.entry_payload(entry)))
+                dispatcher.utter_message(json_message=custom(tracker, replies.answer_payload(entry)))
                 return []
 
         result = service.search(text, top_k=10)
@@ -328,7 +331,7 @@ class ActionOutOfScope(MadoguchiAction):
         else:
             reply = f"{replies.OUT_OF_SCOPE}{city}の手続きや施設についてのご質問でしたら、お気軽にどうぞ。"
         dispatcher.utter_message(text=reply, buttons=[texts.talk_to_staff(lang)])
-        dispatcher.utter_message(json_message=custom(tracker, "no_match"))
+        dispatcher.utter_message(json_message=custom(tracker, turn.NoMatch()))
         return [SlotSet("awaiting", None)]
 
 
@@ -350,19 +353,17 @@ class ActionHandoff(MadoguchiAction):
             )
             dispatcher.utter_message(text=texts.text("handoff", resident_language(tracker), ticket_id=ticket_id))
             dispatcher.utter_message(
-                json_message=custom(tracker, 
-                    "handoff", ticket_id=ticket_id, transfer_phone=transfer_phone,
-                    in_hours=True, department=department,
-                )
+                json_message=custom(tracker, turn.Handoff(
+                    ticket_id=ticket_id, transfer_phone=transfer_phone, in_hours=True, department=department,
+                ))
             )
             return [SlotSet("awaiting", None), ConversationPaused()]
         back_at = the_office.describe_next_opening()
         dispatcher.utter_message(text=texts.text("after_hours", resident_language(tracker), back_at=back_at))
         dispatcher.utter_message(
-            json_message=custom(tracker, 
-                "after_hours", in_hours=False, back_at=back_at, transfer_phone=transfer_phone,
-                department=department,
-            )
+            json_message=custom(tracker, turn.AfterHours(
+                in_hours=False, back_at=back_at, transfer_phone=transfer_phone, department=department,
+            ))
         )
         return [SlotSet("awaiting", None), FollowupAction("message_form")]
 

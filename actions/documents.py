@@ -8,7 +8,8 @@ from typing import Any, Dict, List, Optional
 
 from rasa_sdk.events import EventType, SlotSet
 
-from actions import replies
+import replies
+from core.turn import Passage
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def answer_from_documents(dispatcher, tracker, text: str, *, candidates: List[st
     )
     dispatcher.utter_message(text=replies.passage_text(payload))
     dispatcher.utter_message(text=replies.SOLVED_QUESTION, buttons=[replies.YES, replies.NO])
-    dispatcher.utter_message(json_message=replies.custom("passage", **payload))
+    dispatcher.utter_message(json_message=Passage(**payload).custom())
     return [
         SlotSet("last_faq_id", None),
         SlotSet("last_inquiry_id", str(inquiry_id)),

@@ -1,6 +1,6 @@
 """What the bot says in the resident's language, and which version of an answer they get.
 
-Japanese is actions/replies.py; this module adds English, Chinese (simplified), Korean,
+Japanese is replies/ (the package); this module adds English, Chinese (simplified), Korean,
 Vietnamese and Portuguese for every fixed text of the actions. An FAQ answer is given in the
 resident's language when the entry has that translation; otherwise in やさしい日本語 when the
 entry has it, else in Japanese, each time with one line in the resident's language that says so
@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence
 
-from actions import replies
+import replies
 from faq.language import FOREIGN_LANGUAGES, JAPANESE, normalize_language
 
-# key -> {language: text}; Japanese comes from actions/replies.py.
+# key -> {language: text}; Japanese comes from replies/.
 TEXTS: Dict[str, Dict[str, str]] = {
     "yes": {"en": "Yes", "zh": "是", "ko": "네", "vi": "Có", "pt": "Sim"},
     "no": {"en": "No", "zh": "不是", "ko": "아니요", "vi": "Không", "pt": "Não"},

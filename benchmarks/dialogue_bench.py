@@ -24,6 +24,8 @@ import httpx
 import numpy as np
 
 from core.settings import REPO_ROOT
+from core.turn import read_part
+from replies import TURN_FAILED
 
 RESULTS = REPO_ROOT / "benchmarks" / "results"
 # Questions the sample FAQ answers with confidence (each turn a new conversation).
@@ -51,8 +53,6 @@ def _percentiles(seconds: Sequence[float]) -> Dict[str, float]:
 
 
 def _is_answered(messages: List[dict]) -> bool:
-    from actions.replies import TURN_FAILED
-
     texts = [m.get("text") for m in messages if m.get("text")]
     return bool(texts) and TURN_FAILED not in texts
 
@@ -87,7 +87,8 @@ AFTER_HOURS_MESSAGE = "子どもの手当のことで相談したいです。明
 
 def _kinds(messages: List[dict]) -> set:
     """The kinds of the turn's machine-readable parts (answer, choices, handoff, ...)."""
-    return {(m.get("custom") or {}).get("madoguchi", {}).get("kind") for m in messages}
+    parts = (read_part(m.get("custom")) for m in messages)
+    return {part.named for part in parts if part is not None}
 
 
 def _next_message(rng, messages: List[dict], said: int, queries: List[str]) -> Optional[str]:

@@ -19,8 +19,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from actions.replies import TURN_FAILED
 from core.privacy import mask_pii
+from core.turn import Error
+from replies import TURN_FAILED
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +175,7 @@ class MadoguchiRestInput(RestInput):
                 collector.messages
                 + [
                     {"recipient_id": sender_id, "text": TURN_FAILED},
-                    {"recipient_id": sender_id, "custom": {"madoguchi": {"kind": "error"}}},
+                    {"recipient_id": sender_id, "custom": Error().custom()},
                 ]
             )
 

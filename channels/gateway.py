@@ -15,6 +15,7 @@ from channels.config import GatewayConfig, load_config
 from channels.handoff import HandoffDesk, is_handoff
 from channels.http import BadRequest, parse_json_object, read_body
 from channels.rasa import RasaClient, Turn
+from core.conversation import LINE, PHONE, WEB, parse_conversation_id
 
 log = logging.getLogger(__name__)
 
@@ -73,17 +74,18 @@ class Gateway:
         """A staff reply to a resident: LINE push or the web widget's event stream."""
         if not isinstance(text, str) or not text.strip():
             raise ValueError("empty staff message")
-        channel, _, ident = conversation_id.partition(":")
-        if not ident:
+        parsed = parse_conversation_id(conversation_id)
+        if parsed is None:
             raise ValueError(f"not a conversation id: {conversation_id!r}")
-        if channel == "line":
+        channel, ident = parsed.channel, parsed.resident
+        if channel == LINE:
             if self.line is None:
                 log.error("Staff message for %s, but LINE is off", conversation_id)
                 return False
             delivered = await self.line.deliver_staff(ident, text.strip())
-        elif channel == "web":
+        elif channel == WEB:
             delivered = await self.web.deliver_staff(ident, text.strip())
-        elif channel == "tel":
+        elif channel == PHONE:
             log.warning("Staff message for the phone call %s cannot be delivered (the call is over)", conversation_id)
             return False
         else:

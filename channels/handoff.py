@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Awaitable, Callable, List, Optional
 
 from core.privacy import mask_pii
+from core.turn import Kind
 
 log = logging.getLogger(__name__)
 
@@ -59,5 +60,5 @@ class HandoffDesk:
                 log.exception("A staff listener failed for %s", conversation_id)
 
 
-def is_handoff(kind: str) -> bool:
-    return kind in ("handoff", "after_hours")
+def is_handoff(kind: Kind) -> bool:
+    return kind.hands_off

@@ -56,23 +56,22 @@ from channels import texts
 from channels.config import GatewayConfig
 from channels.http import BadRequest, decode_utf8, read_body
 from channels.rasa import Button, RasaUnavailable, Turn
+from core.conversation import LINE, build_conversation_id
+from core.turn import Kind
 from faq.language import JAPANESE, detect_safely, normalize_language
 from core.privacy import mask_pii
+from replies.line import MAX_MESSAGES, fit_texts
 
 if TYPE_CHECKING:
     from channels.gateway import Gateway
 
 log = logging.getLogger(__name__)
 
-# LINE's limits
-MAX_MESSAGES = 5
-MAX_TEXT = 5000
+# LINE's limits (the texts' in replies.line)
 MAX_QUICK_REPLIES = 13
 MAX_LABEL = 20
 MAX_DISPLAY_TEXT = 300
 MAX_POSTBACK_DATA = 300
-
-PREFIX = "line:"
 
 def _label(text: str, limit: int = MAX_LABEL) -> str:
     text = " ".join(text.split())
@@ -88,32 +87,6 @@ def greeting_messages(config: GatewayConfig, language: Optional[str] = None) -> 
         for topic in topics[:MAX_QUICK_REPLIES]
     ]
     return [TextMessage(text=text, quick_reply=QuickReply(items=items) if items else None)]
-
-
-def split_text(text: str, limit: int = MAX_TEXT) -> List[str]:
-    """Cuts a long text into pieces of at most `limit` characters, at line ends when possible."""
-    pieces: List[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        if cut < limit // 2:
-            cut = limit
-        pieces.append(text[:cut].rstrip())
-        text = text[cut:].lstrip("\n")
-    if text.strip():
-        pieces.append(text)
-    return pieces
-
-
-def fit_texts(texts_: Sequence[str], max_messages: int = MAX_MESSAGES, limit: int = MAX_TEXT) -> List[str]:
-    """At most `max_messages` texts of at most `limit` characters; excess texts are merged."""
-    pieces = [piece for text in texts_ for piece in split_text(text, limit)]
-    if len(pieces) <= max_messages:
-        return pieces
-    head, tail = pieces[: max_messages - 1], pieces[max_messages - 1 :]
-    merged = "\n\n".join(tail)
-    if len(merged) > limit:
-        merged = merged[: limit - 1] + "…"
-    return head + [merged]
 
 
 def quick_reply(buttons: Sequence[Button], numbered: bool = False) -> Optional[QuickReply]:
@@ -156,11 +129,11 @@ def passage_message(custom: Dict[str, object]) -> Optional[FlexMessage]:
 def render_turn(turn: Turn) -> List[Message]:
     """A bot turn as LINE messages: texts, choices listed with numbers, buttons as quick replies;
     a passage as a bubble with a link button."""
-    if turn.kind == "passage" and turn.bubbles:
+    if turn.kind == Kind.PASSAGE and turn.bubbles:
         bubble = passage_message(turn.custom)
         if bubble is not None:  # replaces the passage's text; 「解決しましたか？」 follows
             return [bubble] + render_turn(Turn(bubbles=turn.bubbles[1:]))
-    choices = turn.kind == "choices"
+    choices = turn.kind == Kind.CHOICES
     out_texts: List[str] = []
     buttons: List[Button] = []
     hints = {b.payload: b.hint for b in turn.choices} if choices else {}
@@ -280,7 +253,7 @@ class LineChannel:
             log.debug("LINE event from a group or room ignored")
             return
         user_id = source.user_id
-        conversation_id = PREFIX + user_id
+        conversation_id = build_conversation_id(LINE, user_id)
         reply_token = getattr(event, "reply_token", None)
         if isinstance(event, FollowEvent):
             await self.send(user_id, reply_token, greeting_messages(self.config, await self.profile_language(user_id)))
@@ -316,7 +289,7 @@ class LineChannel:
             return
         await self.show_loading(user_id)
         try:
-            turn = await self.gateway.ask(PREFIX + user_id, text, language=await self.profile_language(user_id))
+            turn = await self.gateway.ask(build_conversation_id(LINE, user_id), text, language=await self.profile_language(user_id))
         except RasaUnavailable:
             language = await self.resident_language(user_id, text if written else "")
             await self.send(user_id, reply_token, [TextMessage(text=texts.unavailable(self.config.city, language))])
@@ -381,9 +354,9 @@ class LineChannel:
             )
             return "push"
         except ApiException as error:
-            log.error("LINE push to %s failed (HTTP %s): %s", PREFIX + to, error.status, mask_pii(str(error.body)[:200]))
+            log.error("LINE push to %s failed (HTTP %s): %s", build_conversation_id(LINE, to), error.status, mask_pii(str(error.body)[:200]))
         except Exception as error:
-            log.error("LINE push to %s failed: %s", PREFIX + to, type(error).__name__)
+            log.error("LINE push to %s failed: %s", build_conversation_id(LINE, to), type(error).__name__)
         return "failed"
 
     async def deliver_staff(self, user_id: str, text: str) -> bool:

@@ -26,16 +26,17 @@ from twilio.twiml.voice_response import VoiceResponse
 from channels.config import GatewayConfig
 from channels.http import BadRequest, parse_form, read_body
 from channels.rasa import Button, RasaUnavailable, Turn
-from channels.speech import read_phone, shorten, speakable, speakable_en
 from channels.voicemail import record_voicemail
+from core.conversation import PHONE, build_conversation_id
 from core.privacy import mask_pii
+from core.turn import Kind
+from replies.speech import read_phone, shorten, speakable, speakable_en
 
 if TYPE_CHECKING:
     from channels.gateway import Gateway
 
 log = logging.getLogger(__name__)
 
-PREFIX = "tel:"
 BASE = "/twilio/voice"
 MODES = ("main", "choices", "after", "offer", "confirm")
 PHONE_CHOICES = 3  # read aloud: more than three is hard to keep in mind
@@ -459,7 +460,7 @@ class PhoneChannel:
 
     async def ask(self, response: VoiceResponse, call: Call, text: str, staff: bool = False) -> None:
         try:
-            turn = await self.gateway.ask(PREFIX + call.sid, text, timeout=self.config.phone_rasa_timeout,
+            turn = await self.gateway.ask(build_conversation_id(PHONE, call.sid), text, timeout=self.config.phone_rasa_timeout,
                                           language=None if call.language == "ja" else call.language)
         except RasaUnavailable:
             self.unavailable(response, call)
@@ -483,22 +484,20 @@ class PhoneChannel:
     def render(self, response: VoiceResponse, call: Call, turn: Turn, staff: bool = False) -> None:
         kind = turn.kind
         custom = turn.custom
-        if kind in ("handoff", "after_hours") or (staff and kind in ("text", "empty")) or kind == "empty":
+        if kind.hands_off or (staff and kind in (Kind.TEXT, Kind.EMPTY)) or kind == Kind.EMPTY:
             self.handoff(response, call, turn)
             return
-        if kind == "text" and any("119番" in t and "110番" in t for t in turn.texts):
-            kind = "emergency"  # the domain's emergency answer comes as plain text
-        if kind == "emergency":
+        if kind == Kind.EMERGENCY:
             said = " ".join(turn.texts) or EMERGENCY
             if in_english():  # the English reply, without its Japanese reminder in brackets
                 self.hangup(response, speakable_en(re.sub(r"\s*[(（][^()（）]*[)）]\s*$", "", localized(said))))
             else:
                 self.hangup(response, speakable(said))
             return
-        if kind in ("answer", "passage"):
+        if kind in (Kind.ANSWER, Kind.PASSAGE):
             call.answer = dict(custom)
             call.sms_sent = False
-            if kind == "passage":  # a sentence of the city's page, and which page
+            if kind == Kind.PASSAGE:  # a sentence of the city's page, and which page
                 spoken = speakable(f"{custom.get('title') or '市のホームページ'}によると、{custom.get('spoken') or ''}")
             else:
                 text = str(custom.get("short_answer") or custom.get("answer") or " ".join(turn.texts[:1]))
@@ -506,7 +505,7 @@ class PhoneChannel:
             self.say(response, spoken)
             self.gather(response, call, "after", ANYTHING_ELSE, prefix=SMS_OFFER if self._sms_possible(call) else "")
             return
-        choices = turn.choices if kind == "choices" else [b for b in turn.buttons if b.payload not in ("/affirm", "/deny")]
+        choices = turn.choices if kind == Kind.CHOICES else [b for b in turn.buttons if b.payload not in ("/affirm", "/deny")]
         if choices:
             entries = [b for b in choices if b.payload != "/deny"]
             if in_english():  # an English voice cannot read a Japanese title
@@ -524,10 +523,10 @@ class PhoneChannel:
             listing = "".join(f"{i}番、{speakable(b.title, 40).rstrip('。')}。" for i, b in enumerate(call.choices, 1))
             self.gather(response, call, "choices", f"{intro}{listing}番号を押すか、番号でお答えください。")
             return
-        if kind == "no_match":
+        if kind == Kind.NO_MATCH:
             self.gather(response, call, "main", NO_MATCH)
             return
-        if kind == "error":
+        if kind == Kind.ERROR:
             self.gather(response, call, "main", ERROR)
             return
         spoken = speakable(" ".join(turn.texts)) if turn.texts else ""

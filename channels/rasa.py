@@ -8,11 +8,11 @@ from typing import Any, Dict, List, Optional
 
 import httpx
 
+from core.conversation import channel_of
 from core.privacy import mask_pii
+from core.turn import Kind, parse_kind, read_part
 
 log = logging.getLogger(__name__)
-
-CHANNELS = {"line": "line", "tel": "phone", "web": "web"}
 
 
 class RasaUnavailable(Exception):
@@ -42,10 +42,9 @@ class Turn:
     custom: Dict[str, Any] = field(default_factory=dict)  # the "madoguchi" part, if any
 
     @property
-    def kind(self) -> str:
-        if self.custom.get("kind"):
-            return str(self.custom["kind"])
-        return "text" if self.bubbles else "empty"
+    def kind(self) -> Kind:
+        """The kind the actions wrote; else (none, or one this gateway does not know) text or empty."""
+        return parse_kind(self.custom.get("kind")) or (Kind.EMPTY if self.is_empty else Kind.TEXT)
 
     @property
     def is_empty(self) -> bool:
@@ -70,7 +69,7 @@ class Turn:
                     out.append(Button(str(item["title"]), str(item["payload"]), str(item.get("hint") or "")))
             if out:
                 return out
-        return [b for b in self.buttons if b.payload not in ("/affirm", "/deny") or self.kind == "choices"]
+        return [b for b in self.buttons if b.payload not in ("/affirm", "/deny") or self.kind == Kind.CHOICES]
 
 
 def _button(raw: Any) -> Optional[Button]:
@@ -92,18 +91,16 @@ def parse_turn(messages: Any) -> Turn:
     for message in messages:
         if not isinstance(message, dict):
             continue
-        custom = message.get("custom")
-        if isinstance(custom, dict) and isinstance(custom.get("madoguchi"), dict):
-            turn.custom.update(custom["madoguchi"])
+        part = read_part(message.get("custom"))
+        if part is not None:
+            if not part.is_known:  # read as text (or empty): the channels show what it says
+                log.warning("A turn's part of unknown kind %r", part.named)
+            turn.custom.update(part.values if part.named is None else {"kind": part.named, **part.values})
         text = message.get("text")
         buttons = [b for b in (_button(raw) for raw in message.get("buttons") or []) if b]
         if isinstance(text, str) and text.strip() or buttons:
             turn.bubbles.append(Bubble(text.strip() if isinstance(text, str) else "", buttons))
     return turn
-
-
-def channel_of(conversation_id: str) -> str:
-    return CHANNELS.get(conversation_id.split(":", 1)[0], "unknown")
 
 
 class RasaClient:
@@ -135,7 +132,7 @@ class RasaClient:
                    language: Optional[str] = None) -> Turn:
         """`language`: the channel's idea of the resident's language (the widget's switch, the
         phone's 9 for English, LINE's profile); the message's own language wins in the actions."""
-        metadata = {"channel": channel_of(conversation_id)}
+        metadata = {"channel": channel_of(conversation_id) or "unknown"}
         if language:
             metadata["language"] = language
         body = {"sender": conversation_id, "message": text, "metadata": metadata}

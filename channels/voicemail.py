@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from core.conversation import PHONE, build_conversation_id
 from records.store import shared_records
 from core.settings import load_settings
 
@@ -24,7 +25,7 @@ def record_voicemail(
     """Returns the id of the ticket that holds the message."""
     records = shared_records(db_url or load_settings().db_url)
     return records.record_voicemail(
-        f"tel:{call_sid}",
+        build_conversation_id(PHONE, call_sid),
         caller=caller,
         recording_url=recording_url,
         transcription=transcription,

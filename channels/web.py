@@ -22,13 +22,14 @@ from channels.config import GatewayConfig
 from channels.http import BadRequest, parse_json_object, read_body
 from faq.language import normalize_language
 from channels.rasa import RasaUnavailable, Turn
+from core.conversation import WEB, build_conversation_id
+from core.turn import Kind
 
 if TYPE_CHECKING:
     from channels.gateway import Gateway
 
 log = logging.getLogger(__name__)
 
-PREFIX = "web:"
 STATIC = Path(__file__).resolve().parent / "static"
 STATIC_FILES = {"chat.js": "text/javascript", "chat.css": "text/css"}
 _SESSION = re.compile(r"^[0-9a-f]{32}$")
@@ -51,7 +52,7 @@ class WebSession:
 
     @property
     def conversation_id(self) -> str:
-        return PREFIX + self.id
+        return build_conversation_id(WEB, self.id)
 
     def publish(self, item: Dict[str, Any]) -> None:
         if self.listeners:
@@ -68,14 +69,14 @@ def _button(title: str, payload: str, hint: str = "") -> Dict[str, str]:
 def render_turn(turn: Turn) -> List[Dict[str, Any]]:
     """A bot turn as widget messages: text plus buttons (choices, はい／いいえ)."""
     out = []
-    hints = {b.payload: b.hint for b in turn.choices} if turn.kind == "choices" else {}
+    hints = {b.payload: b.hint for b in turn.choices} if turn.kind == Kind.CHOICES else {}
     for bubble in turn.bubbles:
         out.append({
             "role": "bot",
             "text": bubble.text,
             "buttons": [_button(b.title, b.payload, hints.get(b.payload, "")) for b in bubble.buttons],
         })
-    if turn.kind == "choices" and not any(m["buttons"] for m in out) and turn.choices:
+    if turn.kind == Kind.CHOICES and not any(m["buttons"] for m in out) and turn.choices:
         out.append({
             "role": "bot", "text": "",
             "buttons": [_button(b.title, b.payload, b.hint) for b in turn.choices],
@@ -170,7 +171,7 @@ class WebChannel:
                 "messages": [{"role": "bot", "text": texts.unavailable(self.config.city, language), "buttons": []}],
             }, headers=SECURITY_HEADERS)
         return JSONResponse({
-            "kind": turn.kind,
+            "kind": turn.kind.value,
             "handoff": self.gateway.desk.is_open(session.conversation_id),
             "messages": render_turn(turn),
         }, headers=SECURITY_HEADERS)

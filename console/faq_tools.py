@@ -20,6 +20,9 @@ from faq.entry import (
     utcnow,
 )
 from faq.language import JAPANESE_NAMES
+from replies import SOLVED_QUESTION, answer_text
+from replies.line import fit_texts
+from replies.speech import MAX_SPOKEN_CHARS, speakable
 
 FIELD_LABELS = {
     "id": "ID",
@@ -150,7 +153,7 @@ class Preview:
 
 
 def _as_entry(values: Mapping[str, Any]) -> Any:
-    class _E:  # only what actions.replies.answer_text reads
+    class _E:  # only what replies.answer_text reads
         answer = str(values.get("answer") or "")
         department = str(values.get("department") or "").strip()
         phone = str(values.get("phone") or "").strip()
@@ -161,10 +164,6 @@ def _as_entry(values: Mapping[str, Any]) -> Any:
 
 def preview(values: Mapping[str, Any]) -> Preview:
     """How the entry reads on each channel, with the bot's own code for each."""
-    from actions.replies import SOLVED_QUESTION, answer_text
-    from channels.line import fit_texts
-    from channels.speech import MAX_SPOKEN_CHARS, speakable
-
     entry = _as_entry(values)
     text = answer_text(entry) if entry.answer.strip() else ""
     bubbles = [t for t in (text, SOLVED_QUESTION) if t]

@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import sqlalchemy as sa
 
 from console.tables import ticket_messages
+from core.conversation import LINE, WEB, channel_of
 from records.store import Records, Ticket, tickets, utcnow
 
 QUEUE_STATUSES = ("open", "taken")
@@ -33,7 +34,7 @@ def can_see_callback(role: str) -> bool:
 
 def can_reply(ticket: Ticket) -> bool:
     """A reply reaches LINE and web residents; a phone call is called back instead."""
-    return ticket.channel in ("line", "web") and ticket.conversation_id.split(":", 1)[0] in ("line", "web")
+    return ticket.channel in (LINE, WEB) and channel_of(ticket.conversation_id) in (LINE, WEB)
 
 
 def waiting_label(delta: timedelta) -> str:

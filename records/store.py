@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import sqlalchemy as sa
 
+from core import conversation
 from core.db import metadata
 from core.privacy import mask_pii
 
@@ -89,8 +90,7 @@ class Ticket:
 
 def channel_of(conversation_id: str) -> str:
     """Conversation ids are prefixed by channel: line:U…, tel:CA…, web:…"""
-    prefix, sep, _ = conversation_id.partition(":")
-    return {"line": "line", "tel": "phone", "web": "web"}.get(prefix, "rest") if sep else "rest"
+    return conversation.channel_of(conversation_id) or "rest"
 
 
 class Records:

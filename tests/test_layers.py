@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Bottom to top. A package may import its own modules and the packages named here for it.
 BASE = {"core"}
-LIBRARIES = {"faq", "records", "documents"}
+LIBRARIES = {"faq", "records", "documents", "replies"}
 ADAPTERS = {"actions", "bot", "channels", "console"}
 APP = {"madoguchi", "benchmarks"}
 ALLOWED: Dict[str, Set[str]] = {
@@ -22,8 +22,9 @@ ALLOWED: Dict[str, Set[str]] = {
     "faq": BASE,
     "records": BASE,
     "documents": BASE | {"faq"},  # the document index reuses the FAQ's analyser, BM25 and fusion
+    "replies": BASE | {"faq"},  # what a reply looks like, for actions, channels and the console's preview
     "actions": BASE | LIBRARIES,
-    "bot": BASE | {"faq", "records"},  # runs in the Rasa environment: light modules only
+    "bot": BASE | {"faq", "records", "replies"},  # runs in the Rasa environment: light modules only
     "channels": BASE | LIBRARIES,
     "console": BASE | LIBRARIES,
     "madoguchi": BASE | LIBRARIES | ADAPTERS,

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import httpx
 import pytest
 
-from actions import replies
+import replies
 from channels_support import line_body, line_event, start_gateway
 
 pytestmark = pytest.mark.e2e

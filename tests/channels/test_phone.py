@@ -6,8 +6,10 @@ import xml.etree.ElementTree as ET
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+import yaml
 
 from channels_support import PUBLIC_URL, TWILIO_NUMBER, TWILIO_SID, start_gateway, twilio_signature
+from core.settings import REPO_ROOT
 
 CALL = "CA" + "f" * 32
 CALLER = "+819012345678"
@@ -304,8 +306,11 @@ def test_emergency_is_said_then_the_call_ends(gateway, fake_rasa):
     assert "119番" in said(root)
 
 
-def test_plain_text_emergency_answer_also_ends_the_call(gateway, fake_rasa):
-    fake_rasa.replies["救急車を"] = [{"text": "火事・救急は119番、事件・事故は110番へ、今すぐ電話してください。"}]
+def test_the_domains_emergency_answer_also_ends_the_call(gateway, fake_rasa):
+    """bot/domain.yml's utter_emergency as Rasa sends it: its text, then its kind (not found in the text)."""
+    responses = yaml.safe_load((REPO_ROOT / "bot" / "domain.yml").read_text(encoding="utf-8"))["responses"]
+    variant = next(v for v in responses["utter_emergency"] if not v.get("condition"))
+    fake_rasa.replies["救急車を"] = [{"text": variant["text"]}, {"custom": variant["custom"]}]
     root = gather_reply(gateway, SpeechResult="救急車を", Confidence="0.9")
     assert verbs(root) == ["Say", "Hangup"]
 

@@ -1,4 +1,4 @@
-"""Small parts: speech text, numbers, choices, turn parsing, configuration, voicemail, the banner."""
+"""Small parts: numbers, choices, turn parsing, configuration, voicemail, the banner."""
 from __future__ import annotations
 
 import logging
@@ -8,34 +8,11 @@ import pytest
 from channels.config import load_config
 from channels.phone import e164, is_japanese_mobile, spoken_choice
 from channels.rasa import RasaUnavailable, parse_turn
-from channels.speech import MAX_SPOKEN_CHARS, read_phone, speakable
 from channels.voicemail import record_voicemail
-from channels.line import fit_texts, split_text
 from core.settings import load_settings
+from core.turn import Kind
 
-# --- what the phone says ----------------------------------------------------------------
-
-
-def test_speakable_drops_urls_and_link_lines():
-    text = "粗大ごみは予約制です。\n\n詳しくは：https://www.city.hidamari.example/gomi\nhttps://example.jp/a"
-    assert speakable(text) == "粗大ごみは予約制です。"
-
-
-def test_speakable_reads_phone_numbers_times_and_amounts_naturally():
-    spoken = speakable("受付は8:30〜17:15です。お問い合わせは環境課 099-000-1234（内線25）へ。手数料は1,000円です。")
-    assert "8時30分から17時15分" in spoken
-    assert "ゼロキュウキュウの、ゼロゼロゼロの、イチニーサンヨン" in spoken
-    assert "1000円" in spoken
-    assert "（" not in spoken and ":" not in spoken
-    assert read_phone("0120-123-456") == "ゼロイチニーゼロの、イチニーサンの、ヨンゴーロク"
-
-
-def test_speakable_is_at_most_about_twenty_seconds_and_ends_at_a_sentence():
-    long = "この手続きには本人確認書類が必要です。" * 20
-    spoken = speakable(long)
-    assert len(spoken) <= MAX_SPOKEN_CHARS
-    assert spoken.endswith("。")
-    assert spoken.startswith("この手続きには本人確認書類が必要です。")
+# --- the phone --------------------------------------------------------------------------
 
 
 def test_dialing_numbers_and_mobiles():
@@ -74,6 +51,14 @@ def test_parse_turn_reads_text_buttons_and_the_custom_part():
         parse_turn({"error": "x"})
 
 
+def test_a_part_of_unknown_kind_is_read_as_text_and_logged(caplog):
+    with caplog.at_level(logging.WARNING, logger="channels.rasa"):
+        turn = parse_turn([{"text": "やあ"}, {"custom": {"madoguchi": {"kind": "dance", "step": 1}}}])
+    assert turn.kind == Kind.TEXT and turn.custom["step"] == 1
+    assert "'dance'" in caplog.text
+    assert parse_turn([{"custom": {"madoguchi": {"kind": "dance"}}}]).kind == Kind.TEXT  # not empty: no handoff
+
+
 def test_choice_hints_reach_line_listing_and_the_phone_reads_three():
     from channels.line import render_turn
 
@@ -88,16 +73,6 @@ def test_choice_hints_reach_line_listing_and_the_phone_reads_three():
     listing = render_turn(turn)[0].text
     assert "1. 質問1\n　（答え1の要点）" in listing and "6. どれにも当てはまらない" in listing
     assert "（）" not in listing
-
-
-# --- LINE's limits ------------------------------------------------------------------------
-
-
-def test_split_and_fit_texts_respect_line_limits():
-    pieces = split_text("行\n" * 4000, 5000)
-    assert all(len(p) <= 5000 for p in pieces) and "".join(pieces).count("行") == 4000
-    fitted = fit_texts([f"{i}" for i in range(8)])
-    assert fitted == ["0", "1", "2", "3", "4\n\n5\n\n6\n\n7"]
 
 
 # --- configuration --------------------------------------------------------------------

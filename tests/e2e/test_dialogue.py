@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from actions import replies
+import replies
 from e2e.talk import ALWAYS_OPEN, Conversation, buttons, custom, texts
 from records.store import Records
 from core.settings import REPO_ROOT

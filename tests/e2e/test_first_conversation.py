@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from e2e.talk import texts
+from e2e.talk import custom, texts
 
 pytestmark = pytest.mark.e2e
 
@@ -26,9 +26,11 @@ def test_greet_question_thanks(conversation, domain_texts):
 
 @pytest.mark.parametrize("message", ["火事です！", "救急車をお願いします、父が倒れました", "泥棒が入った"])
 def test_emergency_answers_only_119_and_110(conversation, domain_texts, message):
-    reply = texts(conversation.say(message))
+    messages = conversation.say(message)
+    reply = texts(messages)
     assert reply == domain_texts["utter_emergency"]
     assert "119" in reply[0] and "110" in reply[0]
+    assert custom(messages)["kind"] == "emergency"  # what the phone ends the call on
     assert conversation.slot("last_faq_id") is None
 
 

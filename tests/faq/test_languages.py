@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from actions import replies, texts
+import replies
+from actions import texts
 from faq import language
 from faq.entry import FaqEntry
 

@@ -1,9 +1,15 @@
-"""What the bot says, and how it reads the resident's short follow-ups. No Rasa imports here."""
+"""What a reply looks like: what the bot says (Japanese), and how it reads the resident's short
+follow-ups. Used by the actions, the channels, the staff console's preview and the Rasa-side
+REST channel (bot/channel.py): no Rasa imports here.
+
+Submodules: `speech` (text for the ear: the phone), `line` (LINE's text limits).
+"""
 from __future__ import annotations
 
 import re
 from typing import Any, Dict, List, Optional, Sequence
 
+from core.turn import Answer
 from faq.japanese import normalize_width
 
 YES = {"title": "はい", "payload": "/affirm"}
@@ -134,18 +140,18 @@ def choices_payload(entries: Sequence[Any]) -> List[Dict[str, str]]:
     ]
 
 
-def entry_payload(entry: Any) -> Dict[str, Any]:
-    return {
-        "faq_id": entry.id,
-        "question": entry.question,
-        "answer": entry.answer,
-        "short_answer": entry.short_answer or "",
-        "department": entry.department,
-        "phone": entry.phone,
-        "url": entry.url,
-    }
-
-
-def custom(kind: str, **fields: Any) -> Dict[str, Any]:
-    """The machine-readable part of a turn, for the channels (the phone reads short_answer)."""
-    return {"madoguchi": {"kind": kind, **fields}}
+def answer_payload(entry: Any, *, question: Optional[str] = None, short_answer: Optional[str] = None,
+                   language: Optional[str] = None, answer_language: Optional[str] = None) -> Answer:
+    """The channels' part of an answer turn: the entry's fields (`question` and `short_answer`
+    may be another language's version)."""
+    return Answer(
+        faq_id=entry.id,
+        question=entry.question if question is None else question,
+        answer=entry.answer,
+        short_answer=(entry.short_answer or "") if short_answer is None else short_answer,
+        department=entry.department,
+        phone=entry.phone,
+        url=entry.url,
+        language=language,
+        answer_language=answer_language,
+    )

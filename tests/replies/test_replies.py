@@ -2,7 +2,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from actions import replies
+import replies
 
 ENTRY = SimpleNamespace(
     id="F0170",
