@@ -56,7 +56,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         if not onnx_file.is_file():
             raise FileNotFoundError(
                 f"the NLU needs the ONNX export of {folder} ({onnx_file}); run `make setup` "
-                f"(python -m faq.e5_convert and python -m faq.onnx_query)")
+                f"(python -m faq.e5_convert and python -m faq.embeddings)")
         self._encoder = onnx_query.OnnxQueryEncoder.from_folder(folder, onnx_file)
         self._prefix = config["prefix"]
         self._scale = float(config["scale"])
