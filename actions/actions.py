@@ -13,8 +13,6 @@ import abc
 import dataclasses
 import logging
 import multiprocessing
-import os
-import threading
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -23,26 +21,16 @@ from rasa_sdk.executor import CollectingDispatcher
 
 import replies
 from actions import texts
+from actions.documents import answer_from_documents
+from actions.documents import warm_up as warm_up_documents
+from actions.services import faq_service, records
 from core import turn
-from core.privacy import mask_pii
+from core.office import Office
+from core.privacy import find_phone_number, mask_pii
+from core.settings import read
+from records.store import channel_of as from_id
 
 log = logging.getLogger(__name__)
-
-_lock = threading.Lock()
-_shared: Dict[str, Any] = {}
-
-
-def _get(name: str, factory):
-    with _lock:
-        if name not in _shared:
-            _shared[name] = factory()
-        return _shared[name]
-
-
-def faq_service():
-    from faq.service import FaqService
-
-    return _get("faq", FaqService.from_settings)
 
 
 def live_entry(faq_id: Optional[str]):
@@ -53,17 +41,8 @@ def live_entry(faq_id: Optional[str]):
     return entry if entry is not None and entry.is_searchable() else None
 
 
-def records():
-    from records.store import Records
-    from core.settings import load_settings
-
-    return _get("records", lambda: Records.open(load_settings().db_url))
-
-
 def office():
     """Read on every use (a small file): staff can change the hours without a restart."""
-    from core.office import Office
-
     return Office.load()
 
 
@@ -71,8 +50,6 @@ def channel_of(tracker: Tracker) -> str:
     metadata = tracker.latest_message.get("metadata") or {}
     if isinstance(metadata, dict) and metadata.get("channel"):
         return str(metadata["channel"])
-    from records.store import channel_of as from_id
-
     return from_id(tracker.sender_id)
 
 
@@ -244,8 +221,7 @@ class ActionAnswerFaq(MadoguchiAction):
                 dispatcher, tracker, hits[0].entry, decision="answer", query=text,
                 candidates=candidates, score=top_score, language=lang,
             )
-        from actions.documents import answer_from_documents  # no confident FAQ: the city's pages
-
+        # no confident FAQ: the city's pages
         passage = answer_from_documents(dispatcher, tracker, text, candidates=candidates, top_score=top_score)
         if passage is not None:
             return events + passage
@@ -375,8 +351,6 @@ class ActionTakeMessage(MadoguchiAction):
         return "action_take_message"
 
     def act(self, dispatcher, tracker) -> List[EventType]:
-        from core.privacy import find_phone_number
-
         message = tracker.get_slot("resident_message") or ""
         entry = live_entry(tracker.get_slot("last_faq_id"))
         ticket_id = open_ticket_for(
@@ -400,13 +374,11 @@ def warm_up() -> None:
     """Loads the FAQ index and the database before the first resident waits for them."""
     faq_service().search("住民票", top_k=1)
     records()
-    from actions import documents
-
-    documents.warm_up()
+    warm_up_documents()
 
 
 # rasa-sdk's Sanic imports this module in its manager process and again in the worker that
 # serves requests; only the worker needs the index (and the manager must not touch
 # multiprocessing's start method, which loading it does).
-if os.environ.get("MADOGUCHI_WARM_UP") == "1" and multiprocessing.current_process().name != "MainProcess":
+if read("MADOGUCHI_WARM_UP", "") == "1" and multiprocessing.current_process().name != "MainProcess":
     warm_up()

@@ -9,7 +9,9 @@ from typing import Any, Dict, List, Optional
 from rasa_sdk.events import EventType, SlotSet
 
 import replies
+from actions.services import document_service, records
 from core.turn import Passage
+from documents.excerpt import excerpt, first_sentence
 
 log = logging.getLogger(__name__)
 
@@ -17,23 +19,7 @@ CHAT_CHARS = 160  # the excerpt shown on web and LINE
 SPOKEN_CHARS = 80  # the sentence read on the phone
 
 
-def document_service():
-    from actions.actions import _get, faq_service
-
-    faq = faq_service()  # one model and analyzer in memory for both searches (outside _get's lock)
-
-    def make():
-        from documents.service import DocumentService
-
-        return DocumentService.from_settings(encoder=faq.encoder, analyzer=faq.analyzer,
-                                             refresh_interval=2.0, show_progress=False)
-
-    return _get("documents", make)
-
-
 def passage_payload(hit: Any, query: str, analyzer: Any) -> Dict[str, Any]:
-    from documents.excerpt import excerpt, first_sentence
-
     text = excerpt(hit.text, query, analyzer, CHAT_CHARS)
     return {
         "doc_id": hit.source_id,
@@ -50,8 +36,6 @@ def answer_from_documents(dispatcher, tracker, text: str, *, candidates: List[st
                           top_score: Optional[float]) -> Optional[List[EventType]]:
     """The passage answer, or None (no document is good enough, or the search failed: the
     FAQ's own no-match replies follow)."""
-    from actions.actions import records
-
     try:
         service = document_service()
         result = service.search(text, top_k=3)

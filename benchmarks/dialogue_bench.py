@@ -17,14 +17,17 @@ import tempfile
 import time
 import uuid
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 import httpx
 import numpy as np
 
-from core.settings import REPO_ROOT
+from benchmarks.faq_bench import _fill_store, load_sample, synthesize
+from core.settings import REPO_ROOT, load_settings
 from core.turn import read_part
+from faq.bootstrap import prepare_faq
+from madoguchi.launcher import Stack
+from madoguchi.training import ensure_model
 from replies import TURN_FAILED
 
 RESULTS = REPO_ROOT / "benchmarks" / "results"
@@ -187,12 +190,6 @@ def main(argv: Sequence[str] = None) -> int:
                         help="seconds a resident takes to read and type, as MIN,MAX (default 2,6)")
     args = parser.parse_args(argv)
     think = tuple(float(x) for x in args.think.split(","))
-
-    from benchmarks.faq_bench import _fill_store, load_sample, synthesize
-    from faq.bootstrap import prepare_faq
-    from madoguchi.launcher import Stack
-    from core.settings import load_settings
-    from madoguchi.training import ensure_model
 
     model = ensure_model()
     embedding_model = str(load_settings().embedding_model)

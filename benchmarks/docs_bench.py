@@ -30,6 +30,15 @@ from typing import Any, Dict, List
 import numpy as np
 
 from core.settings import REPO_ROOT, load_settings
+from documents.config import DocsConfig
+from documents.evaluation import evaluate, top_scores
+from documents.index import SourceMeta
+from documents.service import DocumentService
+from documents.store import DocumentStore
+from faq.csvio import import_csv
+from faq.evaluation import load_queries
+from faq.service import FaqService, load_encoder
+from faq.store import FaqStore
 
 RESULTS = REPO_ROOT / "benchmarks" / "results"
 SAMPLE_SITE = REPO_ROOT / "documents" / "data" / "site"
@@ -72,8 +81,6 @@ def make_pages(target: Path, count: int) -> int:
 
 def grow_index(index: Any, target: int, seed: int = 7) -> None:
     """Copies the indexed passages (vector + noise, same BM25 terms) up to `target`."""
-    from documents.index import SourceMeta
-
     rng = np.random.default_rng(seed)
     faiss_vectors = index.vectors
     base = [s for s, p in enumerate(index.passages) if p is not None]
@@ -116,15 +123,6 @@ def main(argv: List[str] = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for name in ("alembic", "faiss", "sentence_transformers", "transformers", "core.migrations", "documents"):
         logging.getLogger(name).setLevel(logging.WARNING)
-
-    from documents.config import DocsConfig
-    from documents.evaluation import evaluate, top_scores
-    from documents.service import DocumentService
-    from documents.store import DocumentStore
-    from faq.csvio import import_csv
-    from faq.evaluation import load_queries
-    from faq.service import FaqService, load_encoder
-    from faq.store import FaqStore
 
     pages_n = 100 if args.quick else 1000
     passages_n = 2000 if args.quick else 20000

@@ -29,6 +29,12 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 
 from core.settings import REPO_ROOT, load_settings
+from faq.calibration import evaluate
+from faq.config import SearchConfig
+from faq.csvio import _row_fields, decode_bytes, parse_csv
+from faq.evaluation import load_queries
+from faq.service import FaqService, load_encoder
+from faq.store import FaqStore
 
 RESULTS = REPO_ROOT / "benchmarks" / "results"
 SAMPLE_CSV = REPO_ROOT / "faq" / "data" / "sample_faq.csv"
@@ -103,8 +109,6 @@ def synthesize(sample: Sequence[Dict[str, Any]], n: int, seed: int = 7) -> List[
 
 
 def load_sample() -> List[Dict[str, Any]]:
-    from faq.csvio import decode_bytes, parse_csv, _row_fields
-
     text, _ = decode_bytes(SAMPLE_CSV.read_bytes())
     columns, rows, errors = parse_csv(text)
     if errors:
@@ -119,8 +123,6 @@ def load_sample() -> List[Dict[str, Any]]:
 
 
 def _fill_store(url: str, rows: Sequence[Dict[str, Any]]):
-    from faq.store import FaqStore
-
     store = FaqStore(url)
     for start in range(0, len(rows), 5000):
         store.import_entries([(r, None) for r in rows[start : start + 5000]], by="bench")
@@ -139,10 +141,6 @@ def _percentiles(values: Sequence[float]) -> Dict[str, float]:
 
 
 def quality(encoder, workdir: Path) -> Dict[str, Any]:
-    from faq.calibration import evaluate
-    from faq.evaluation import load_queries
-    from faq.service import FaqService
-
     rows = load_sample()
     store = _fill_store(f"sqlite:///{workdir / 'quality.db'}", rows)
     service = FaqService(store, encoder, index_dir=None, show_progress=False)
@@ -160,8 +158,6 @@ EDIT_TOPICS = ["城址公園の夜桜ライトアップ", "マンホールカー
 
 def edit_latency(service, url: str, rounds: int) -> Dict[str, Any]:
     """Another process's writer (own store) edits; time from commit until search shows it."""
-    from faq.store import FaqStore
-
     writer = FaqStore(url, migrate=False)
     edit_times, add_times, unpublish_times = [], [], []
     try:
@@ -204,8 +200,6 @@ def edit_latency(service, url: str, rounds: int) -> Dict[str, Any]:
 
 def scale(encoder, n: int, sample: List[Dict[str, Any]], query_texts: List[str], workdir: Path,
           n_queries: int, edit_rounds: int) -> Dict[str, Any]:
-    from faq.service import FaqService
-
     rows = synthesize(sample, n)
     url = f"sqlite:///{workdir / f'scale_{n}.db'}"
     t0 = time.perf_counter()
@@ -345,10 +339,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--no-quality", action="store_true", help="skip the dev-set quality part")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-
-    from faq.config import SearchConfig
-    from faq.evaluation import load_queries
-    from faq.service import load_encoder
 
     settings = load_settings()
     model = Path(args.model) if args.model else settings.embedding_model

@@ -29,8 +29,23 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
 
+import numpy as np
+
 from benchmarks.faq_bench import DEV_QUERIES, RESULTS, _fill_store, load_sample
 from core.settings import REPO_ROOT, load_settings
+from faq.calibration import (
+    collect,
+    decide_all,
+    entry_keys,
+    fit_decision,
+    fit_fusion,
+    missing_entry_answer_rates,
+    missing_entry_confidence,
+    resident_outcomes,
+)
+from faq.config import SearchConfig, default_config_path
+from faq.evaluation import load_queries, ranking_metrics, split_queries
+from faq.service import FaqService, load_encoder
 
 HELDOUT_QUERIES = REPO_ROOT / "faq" / "data" / "heldout_queries.jsonl"
 log = logging.getLogger("faq_quality")
@@ -62,16 +77,6 @@ def _config(base, index=None, fusion=None, decision=None):
 
 
 def main(argv: Sequence[str] = ()) -> int:
-    import numpy as np
-
-    from faq.calibration import (
-        collect, decide_all, entry_keys, fit_decision, fit_fusion, missing_entry_answer_rates,
-        missing_entry_confidence, resident_outcomes,
-    )
-    from faq.config import SearchConfig, default_config_path
-    from faq.evaluation import load_queries, ranking_metrics, split_queries
-    from faq.service import FaqService, load_encoder
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write-config", action="store_true",
                         help="write the fitted fusion and decision to faq/search_config.yml")

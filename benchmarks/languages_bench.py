@@ -24,8 +24,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-from faq.language import FOREIGN_LANGUAGES, detect
 from core.settings import REPO_ROOT, load_settings
+from faq.csvio import import_csv
+from faq.language import FOREIGN_LANGUAGES, detect
+from faq.service import FaqService
+from faq.store import FaqStore
 
 RESULTS = REPO_ROOT / "benchmarks" / "results"
 SAMPLE_CSV = REPO_ROOT / "faq" / "data" / "sample_faq.csv"
@@ -130,9 +133,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", help="results folder (default benchmarks/results)")
     args = parser.parse_args(argv)
-    from faq.csvio import import_csv
-    from faq.service import FaqService
-    from faq.store import FaqStore
 
     settings = load_settings()
     out = Path(args.out) if args.out else RESULTS

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 import rasa.core.actions.action as rasa_action
@@ -20,12 +19,14 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from core.privacy import mask_pii
+from core.settings import number, read
 from core.turn import Error
+from records.store import Records
 from replies import TURN_FAILED
 
 logger = logging.getLogger(__name__)
 
-ACTION_TIMEOUT = float(os.environ.get("MADOGUCHI_ACTION_TIMEOUT", "10"))
+ACTION_TIMEOUT = read("MADOGUCHI_ACTION_TIMEOUT", 10.0, number)
 # Rasa waits up to five minutes for the action server; a resident should not.
 rasa_action.DEFAULT_REQUEST_TIMEOUT = ACTION_TIMEOUT
 TURN_TIMEOUT = ACTION_TIMEOUT + 5
@@ -81,13 +82,11 @@ def failed_custom_action(events: List[Any]) -> Optional[str]:
 
 def record_ticket(sender_id: str, text: str, reason: str, transcript: List[Dict[str, Any]]) -> None:
     """Writes an `error` ticket straight into the app database (the tickets table of records.store)."""
-    url = os.environ.get("MADOGUCHI_DB_URL")
+    url = read("MADOGUCHI_DB_URL", "")
     if not url:
         logger.error("MADOGUCHI_DB_URL is not set: cannot record a ticket for %s", mask_pii(sender_id))
         return
     try:
-        from records.store import Records
-
         engine = _engine(url)
         Records(engine).open_ticket(
             sender_id, "error", reason=reason, last_query=text, transcript=transcript

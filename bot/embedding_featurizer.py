@@ -8,7 +8,7 @@ model is the FAQ search's own multilingual-e5-small, run from its int8 ONNX expo
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -56,7 +56,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         if not onnx_file.is_file():
             raise FileNotFoundError(
                 f"the NLU needs the ONNX export of {folder} ({onnx_file}); run `make setup` "
-                f"(python -m faq.e5_convert and python -m faq.onnx_query)")
+                f"(python -m faq.e5_convert and python -m faq.embeddings)")
         self._encoder = onnx_query.OnnxQueryEncoder.from_folder(folder, onnx_file)
         self._prefix = config["prefix"]
         self._scale = float(config["scale"])

@@ -4,6 +4,7 @@ All times are naive UTC in the database. Messages of AuthError are for staff (Ja
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -39,8 +40,13 @@ PERMISSIONS: Dict[str, Tuple[str, ...]] = {
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-@]{0,99}$")
 _hasher = PasswordHasher()  # argon2id with the library's current defaults
-# Verified against when the name is unknown, so both cases take the same time.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verified against when the name is unknown, so both cases take the same time. Made by the
+    first Auth, not at import: hashing takes a moment every `madoguchi` command would pay."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def utcnow() -> datetime:
@@ -158,6 +164,7 @@ class Auth:
         self.engine = engine
         self.settings = settings
         self.ip_throttle = _IpThrottle()
+        _dummy_hash()  # made now, so that the first unknown name takes no longer than later ones
 
     # ---- users ------------------------------------------------------------------------
 
@@ -290,7 +297,7 @@ class Auth:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(users).where(users.c.name == name)).first()
         if row is None:
-            verify_password(_DUMMY_HASH, password)
+            verify_password(_dummy_hash(), password)
             self.ip_throttle.failed(ip)
             raise wrong
         if row.locked_until is not None and row.locked_until > now:

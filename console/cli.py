@@ -5,15 +5,15 @@ import getpass
 import sys
 from typing import Optional
 
+from console import audit
+from console.auth import Auth, AuthError
+from console.config import ConsoleSettings
 from console.models import ROLES
+from core.settings import load_settings
+from faq.store import FaqStore
 
 
 def _auth(db_url: Optional[str]):
-    from console.auth import Auth
-    from console.config import ConsoleSettings
-    from faq.store import FaqStore
-    from core.settings import load_settings
-
     url = db_url or load_settings().db_url
     store = FaqStore(url)  # migrates to head
     return Auth(store.engine, ConsoleSettings.from_env(url)), store
@@ -33,15 +33,11 @@ def _read_password(args, name: str) -> str:
 
 
 def _audit(auth, action: str, target: str, **detail) -> None:
-    from console import audit
-
     actor = f"cli:{getpass.getuser()}"
     audit.record(auth.engine, actor, action, target, detail or None)
 
 
 def _cmd_add(args) -> int:
-    from console.auth import AuthError
-
     auth, store = _auth(args.db)
     try:
         password = _read_password(args, args.name)
@@ -73,8 +69,6 @@ def _cmd_list(args) -> int:
 
 
 def _cmd_passwd(args) -> int:
-    from console.auth import AuthError
-
     auth, store = _auth(args.db)
     try:
         if auth.get_user(args.name) is None:
@@ -92,8 +86,6 @@ def _cmd_passwd(args) -> int:
 
 
 def _cmd_disable(args) -> int:
-    from console.auth import AuthError
-
     auth, store = _auth(args.db)
     try:
         auth.set_active(args.name, args.enable)

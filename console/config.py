@@ -1,22 +1,10 @@
-"""Settings of the staff console, from environment variables (all optional)."""
+"""Settings of the staff console, from environment variables (all optional; core.settings.read)."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, replace
 from typing import Any, Mapping, Optional
 
-
-def _number(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SystemExit(f"{name} must be a number, got {raw!r}") from None
-    if value <= 0:
-        raise SystemExit(f"{name} must be positive, got {raw!r}")
-    return value
+from core.settings import positive_number, read
 
 
 @dataclass(frozen=True)
@@ -40,16 +28,15 @@ class ConsoleSettings:
         public_url: str = "",
         env: Optional[Mapping[str, str]] = None,
     ) -> "ConsoleSettings":
-        env = os.environ if env is None else env
-        secure_raw = (env.get("MADOGUCHI_CONSOLE_SECURE_COOKIE") or "auto").strip().lower()
+        secure_raw = read("MADOGUCHI_CONSOLE_SECURE_COOKIE", "auto", str, env).lower()
         secure = public_url.startswith("https://") if secure_raw == "auto" else secure_raw in ("1", "true", "yes", "on")
         return cls(
             db_url=db_url,
             city_name=city_name,
-            idle_minutes=_number(env, "MADOGUCHI_CONSOLE_IDLE_MINUTES", 30),
-            session_hours=_number(env, "MADOGUCHI_CONSOLE_SESSION_HOURS", 12),
-            lockout_attempts=int(_number(env, "MADOGUCHI_CONSOLE_LOCKOUT_ATTEMPTS", 5)),
-            lockout_minutes=_number(env, "MADOGUCHI_CONSOLE_LOCKOUT_MINUTES", 15),
+            idle_minutes=read("MADOGUCHI_CONSOLE_IDLE_MINUTES", 30, positive_number, env),
+            session_hours=read("MADOGUCHI_CONSOLE_SESSION_HOURS", 12, positive_number, env),
+            lockout_attempts=int(read("MADOGUCHI_CONSOLE_LOCKOUT_ATTEMPTS", 5, positive_number, env)),
+            lockout_minutes=read("MADOGUCHI_CONSOLE_LOCKOUT_MINUTES", 15, positive_number, env),
             secure_cookie=secure,
         )
 

@@ -21,6 +21,8 @@ from starlette.concurrency import run_in_threadpool
 from console import audit as audit_log
 from console.auth import Auth, StaffSession, StaffUser, allowed
 from console.config import ConsoleSettings
+from faq.store import FaqStore
+from records.store import Records
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "madoguchi_staff"
@@ -62,8 +64,6 @@ class ConsoleState:
         if self._store is None:
             with self._lock:
                 if self._store is None:
-                    from faq.store import FaqStore
-
                     self._store = FaqStore(self.settings.db_url)
         return self._store
 
@@ -85,8 +85,6 @@ class ConsoleState:
         """records.store.Records on the same engine (inquiries, tickets)."""
         if self._records is None:
             engine = self.engine
-            from records.store import Records
-
             with self._lock:
                 if self._records is None:
                     self._records = Records(engine)

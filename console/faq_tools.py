@@ -9,6 +9,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from markupsafe import Markup, escape
 
+from faq import easy_japanese
 from faq.csvio import entry_text_fields
 from faq.entry import (
     EDITABLE_FIELDS,
@@ -130,9 +131,7 @@ def easy_japanese_findings(text: str) -> List[str]:
     if not (text or "").strip():
         return []
     try:
-        from faq.easy_japanese import check
-
-        return check(text).messages()
+        return easy_japanese.check(text).messages()
     except Exception as error:  # noqa: BLE001 - a missing word list must not break the form
         return [f"やさしい日本語のチェックができませんでした（{type(error).__name__}）"]
 

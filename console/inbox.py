@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import threading
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
@@ -25,6 +24,9 @@ import sqlalchemy as sa
 
 from console.period import Period
 from console.tables import inbox_handled, inquiry_embeddings
+from core.settings import read, share
+from faq.entry import clean_text
+from faq.store import NotFoundError
 from records.store import inquiries, utcnow
 
 log = logging.getLogger(__name__)
@@ -52,17 +54,7 @@ ACTION_LABELS = {"new_faq": "新しいFAQを作成", "phrasings": "言い換え�
 
 
 def similarity_threshold(env: Optional[Mapping[str, str]] = None) -> float:
-    env = os.environ if env is None else env
-    raw = (env.get("MADOGUCHI_INBOX_SIMILARITY") or "").strip()
-    if not raw:
-        return DEFAULT_SIMILARITY
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SystemExit(f"MADOGUCHI_INBOX_SIMILARITY must be a number, got {raw!r}") from None
-    if not 0.0 < value <= 1.0:
-        raise SystemExit(f"MADOGUCHI_INBOX_SIMILARITY must be in (0, 1], got {raw!r}")
-    return value
+    return read("MADOGUCHI_INBOX_SIMILARITY", DEFAULT_SIMILARITY, share, env)
 
 
 @dataclass(frozen=True)
@@ -465,9 +457,6 @@ class Inbox:
     ) -> Any:
         """Adds `texts` to the entry's phrasings (言い換え); ConflictError when the entry
         changed since `expected_version` was read (nothing is marked then)."""
-        from faq.entry import clean_text
-        from faq.store import NotFoundError
-
         ids = list(ids)
         entry = self.service.get(faq_id)
         if entry is None:

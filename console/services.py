@@ -8,6 +8,12 @@ import logging
 import threading
 from typing import Any
 
+from console.inbox import Inbox
+from console.tickets import HandoffData
+from core.settings import load_settings
+from documents.store import DocumentStore
+from faq.config import SearchConfig
+
 log = logging.getLogger(__name__)
 _lock = threading.RLock()
 _encoders: dict = {}  # model folder -> Encoder (one model in memory per process)
@@ -22,9 +28,8 @@ def faq_service(state: Any) -> Any:
     with _lock:
         service = getattr(state, "faq_service", None)
         if service is None:
-            from faq.config import SearchConfig
+            # lazy: faq.service loads numpy and the index code; pages that never search pay nothing
             from faq.service import FaqService
-            from core.settings import load_settings
 
             settings = load_settings()
             same_db = settings.db_url == state.settings.db_url
@@ -52,6 +57,7 @@ class _LazyEncoder:
         with _lock:
             encoder = _encoders.get(self._path)
             if encoder is None:
+                # lazy: as above (the encoder itself loads torch)
                 from faq.service import load_encoder
 
                 encoder = _encoders[self._path] = load_encoder(self._path, threads=self._threads)
@@ -69,8 +75,6 @@ def document_store(state: Any) -> Any:
     """The documents' store on the console's database (documents/)."""
     store = getattr(state, "document_store", None)
     if store is None:
-        from documents.store import DocumentStore
-
         with _lock:
             store = getattr(state, "document_store", None)
             if store is None:
@@ -86,8 +90,8 @@ def document_service(state: Any) -> Any:
         with _lock:
             service = getattr(state, "document_service", None)
             if service is None:
+                # lazy: documents.service loads numpy and the passage index
                 from documents.service import DocumentService
-                from core.settings import load_settings
 
                 faq = faq_service(state)
                 settings = load_settings()
@@ -102,8 +106,6 @@ def document_service(state: Any) -> Any:
 def inbox(state: Any) -> Any:
     box = getattr(state, "inbox", None)
     if box is None:
-        from console.inbox import Inbox
-
         with _lock:
             box = getattr(state, "inbox", None)
             if box is None:
@@ -114,8 +116,6 @@ def inbox(state: Any) -> Any:
 def handoff_data(state: Any) -> Any:
     data = getattr(state, "handoff_data", None)
     if data is None:
-        from console.tickets import HandoffData
-
         with _lock:
             data = getattr(state, "handoff_data", None)
             if data is None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from documents.service import DocumentService
+
 log = logging.getLogger(__name__)
 
 SAMPLE_SITE = Path(__file__).resolve().parent / "data" / "site"
@@ -12,8 +14,6 @@ SAMPLE_SITE = Path(__file__).resolve().parent / "data" / "site"
 
 def prepare_documents(settings) -> None:
     """Loads the sample site into a database without documents and brings the index up to date."""
-    from documents.service import DocumentService
-
     with DocumentService.from_settings(settings) as service:
         if service.store.count() == 0 and not service.store.errors() and SAMPLE_SITE.is_dir():
             report = service.import_paths([SAMPLE_SITE])

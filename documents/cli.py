@@ -14,6 +14,11 @@ import logging
 import sys
 from typing import Any, Iterator
 
+from core.settings import load_settings
+from documents.config import DocsConfig
+from documents.store import DocumentStore
+from faq.evaluation import json_objects
+
 log = logging.getLogger(__name__)
 
 
@@ -63,10 +68,8 @@ def _stdout_to_stderr() -> Iterator[None]:
 
 
 def _service(args: argparse.Namespace):
-    from documents.config import DocsConfig
+    # lazy: documents.service loads numpy, FAISS and the encoder; `madoguchi --help` must start fast
     from documents.service import DocumentService
-    from documents.store import DocumentStore
-    from core.settings import load_settings
 
     for name in ("alembic", "faiss", "sentence_transformers", "transformers"):
         if not logging.getLogger().isEnabledFor(logging.DEBUG):
@@ -114,8 +117,6 @@ def cmd_search(args: argparse.Namespace) -> int:
             return 1
     try:
         if args.jsonl:
-            from faq.evaluation import json_objects
-
             for item in json_objects(sys.stdin):
                 result = service.search(item.get("text", ""), top_k=n_passages)
                 sys.stdout.write(result_line(item.get("query_id"), result, top_k) + "\n")
@@ -142,9 +143,6 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def _store(args: argparse.Namespace):
-    from documents.store import DocumentStore
-    from core.settings import load_settings
-
     logging.getLogger("alembic").setLevel(logging.WARNING)
     return DocumentStore(args.db or load_settings().db_url)
 

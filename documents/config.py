@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
 
+from core.settings import read
+
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "config.yml"
 
 
@@ -35,7 +37,7 @@ class DocsConfig:
     def load(cls, path: Union[str, Path, None] = None) -> "DocsConfig":
         import yaml
 
-        path = Path(path or os.environ.get("MADOGUCHI_DOCS_CONFIG") or DEFAULT_CONFIG)
+        path = Path(path or read("MADOGUCHI_DOCS_CONFIG", DEFAULT_CONFIG))
         data: Dict[str, Any] = {}
         if path.exists():
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

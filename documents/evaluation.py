@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Dict, List, Sequence, Union
 
+from faq.evaluation import load_queries, ranking_metrics
+
 DEV_QUERIES = Path(__file__).resolve().parent / "data" / "dev_queries.jsonl"
 
 
 def evaluate(service: Any, queries_path: Union[str, Path] = DEV_QUERIES, top_k: int = 10) -> Dict[str, Any]:
-    from faq.evaluation import load_queries, ranking_metrics
-
     queries = load_queries(queries_path)
     runs = []
     for q in queries:

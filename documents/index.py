@@ -22,7 +22,7 @@ from documents.config import DocsConfig
 from documents.store import DocumentStore, Source, StoredPassage, utcnow
 from faq.analysis import Analysis, TextAnalyzer
 from faq.bm25 import BM25Index
-from faq.index import save_npz
+from faq.index import _faiss as faq_faiss, save_npz
 from faq.japanese import normalize_width
 
 log = logging.getLogger(__name__)
@@ -66,9 +66,7 @@ class PassageHit:
 
 
 def _faiss():
-    from faq.index import _faiss as faq_faiss  # one thread: see faq/index.py
-
-    return faq_faiss()
+    return faq_faiss()  # one thread: see faq/index.py
 
 
 class PassageIndex:

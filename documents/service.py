@@ -18,10 +18,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
+from core.settings import load_settings
 from documents.config import DocsConfig
 from documents.importer import Importer, ImportReport, on_terminal
 from documents.index import PassageHit, PassageIndex
 from documents.store import DocumentStore
+from faq.analysis import TextAnalyzer
+from faq.service import load_encoder
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +78,6 @@ class DocumentService:
     @classmethod
     def from_settings(cls, settings: Any = None, *, db_url: Optional[str] = None, **kwargs: Any) -> "DocumentService":
         if settings is None:
-            from core.settings import load_settings
-
             settings = load_settings()
         kwargs.setdefault("model_path", settings.embedding_model)
         kwargs.setdefault("index_dir", settings.index_dir)
@@ -87,8 +88,6 @@ class DocumentService:
         if self._encoder is None:
             with self._lock:
                 if self._encoder is None:
-                    from faq.service import load_encoder
-
                     self._encoder = load_encoder(self._model_path, threads=1)
         return self._encoder
 
@@ -97,8 +96,6 @@ class DocumentService:
         if self._analyzer is None:
             with self._lock:
                 if self._analyzer is None:
-                    from faq.analysis import TextAnalyzer
-
                     self._analyzer = TextAnalyzer()
         return self._analyzer
 

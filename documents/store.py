@@ -7,6 +7,9 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 import sqlalchemy as sa
 
+from core import migrations
+from core.db import make_engine
+
 from documents.models import doc_import_errors, doc_passages, doc_sources, doc_state
 from documents.passages import Passage
 
@@ -67,14 +70,10 @@ class DocumentStore:
     """Opening it upgrades the app database's schema to head (one Alembic history with the FAQ)."""
 
     def __init__(self, url: str, *, migrate: bool = True, engine: Optional[sa.Engine] = None) -> None:
-        from core.db import make_engine
-
         self.url = url
         self.engine = engine or make_engine(url)
         self._own_engine = engine is None
         if migrate:
-            from core import migrations
-
             migrations.upgrade(self.engine)
         self._store_id: Optional[str] = None
 

@@ -4,6 +4,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from faq.calibration import ensure_installation
+from faq.csvio import import_csv
+from faq.e5_convert import build_model
+from faq.service import FaqService
+from faq.store import FaqStore
+
 log = logging.getLogger(__name__)
 
 SAMPLE_FAQ = Path(__file__).resolve().parent / "data" / "sample_faq.csv"
@@ -11,10 +17,6 @@ SAMPLE_FAQ = Path(__file__).resolve().parent / "data" / "sample_faq.csv"
 
 def prepare_faq(settings) -> None:
     """Migrates the database, loads the sample FAQ into an empty one, and brings the index up to date."""
-    from faq.csvio import import_csv
-    from faq.service import FaqService
-    from faq.store import FaqStore
-
     store = FaqStore(settings.db_url)
     try:
         if store.count() == 0:
@@ -23,11 +25,7 @@ def prepare_faq(settings) -> None:
     finally:
         store.close()
     if not (settings.embedding_model / "modules.json").exists():
-        from faq.e5_convert import build_model
-
         build_model(settings.embedding_model)
-    from faq.calibration import ensure_installation
-
     with FaqService.from_settings(settings) as service:
         service.refresh(force=True)
         done = ensure_installation(service)

@@ -4,7 +4,8 @@ evaluation on a real city's FAQ uses them): keep their options and output format
     madoguchi faq import FILE.csv --db URL
     madoguchi faq search --db URL --top-k 10 --jsonl   < queries.jsonl > runs.jsonl
     madoguchi faq eval --db URL --queries FILE
-    madoguchi faq export FILE.csv | calibrate --queries FILE | reindex | migrate | bench
+    madoguchi faq export FILE.csv | calibrate --queries FILE | reindex | migrate
+    madoguchi faq bench   (wired by the app, madoguchi/cli.py: benchmarks sit above the library)
 """
 from __future__ import annotations
 
@@ -17,10 +18,19 @@ import time
 from pathlib import Path
 from typing import Any, Dict, Iterator
 
+from core import migrations
+from core.db import make_engine
+from core.settings import load_settings
+from faq.config import SearchConfig, default_config_path
+from faq.csvio import CsvImportError, export_csv, import_csv
+from faq.evaluation import json_objects, load_queries
+from faq.store import FaqError, FaqStore
+
 log = logging.getLogger(__name__)
 
 
-def register(sub: Any) -> None:
+def register(sub: Any) -> Any:
+    """Adds `faq` and its subcommands; returns them, for the app to add its own (`faq bench`)."""
     faq = sub.add_parser("faq", help="FAQ store and search", description="FAQ の管理と検索")
     fsub = faq.add_subparsers(dest="faq_command", required=True, metavar="SUBCOMMAND")
 
@@ -85,13 +95,7 @@ def register(sub: Any) -> None:
     p = fsub.add_parser("reindex", help="rebuild the search index from the database")
     common(p, search=True)
     p.set_defaults(func=cmd_reindex)
-
-    p = fsub.add_parser("bench", help="run the FAQ benchmark (benchmarks/faq_bench.py)")
-    p.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    p.add_argument("--model", help="embedding model folder")
-    p.add_argument("--sizes", help="comma-separated entry counts (default 300,2000,20000)")
-    p.add_argument("--out", help="results folder (default benchmarks/results)")
-    p.set_defaults(func=cmd_bench)
+    return fsub
 
 
 # ---- helpers ---------------------------------------------------------------------------------
@@ -108,23 +112,16 @@ def _quiet_libraries() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def _settings():
-    from core.settings import load_settings
-
-    return load_settings()
-
-
 def _db(args: argparse.Namespace) -> str:
-    return args.db or _settings().db_url
+    return args.db or load_settings().db_url
 
 
 def _service(args: argparse.Namespace, **kwargs: Any):
-    from faq.config import SearchConfig
+    # lazy: faq.service loads numpy, FAISS and the encoder; `madoguchi --help` must start fast
     from faq.service import FaqService
-    from faq.store import FaqStore
 
     _quiet_libraries()
-    settings = _settings()
+    settings = load_settings()
     return FaqService(
         FaqStore(_db(args)),
         model_path=getattr(args, "model", None) or settings.embedding_model,
@@ -149,9 +146,6 @@ def _err(message: str) -> None:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from core import migrations
-    from core.db import make_engine
-
     engine = make_engine(_db(args))
     try:
         applied = migrations.upgrade(engine)
@@ -163,8 +157,6 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from faq.csvio import CsvImportError, import_csv
-    from faq.store import FaqStore
 
     path = Path(args.file)
     if not path.is_file():
@@ -186,6 +178,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def _calibrate_installation(args: argparse.Namespace) -> int:
     """Builds the index and fits this FAQ's answer threshold (faq.calibration)."""
+    # lazy: faq.calibration loads numpy and faq.service; keeps `madoguchi --help` fast
     from faq.calibration import calibrate_installation, describe_installation
 
     with _stdout_to_stderr():
@@ -203,9 +196,6 @@ def _calibrate_installation(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from faq.csvio import export_csv
-    from faq.store import FaqError, FaqStore
-
     store = FaqStore(_db(args))
     filters: Dict[str, Any] = {}
     if args.status:
@@ -253,8 +243,6 @@ def cmd_search(args: argparse.Namespace) -> int:
             return 1
     try:
         if args.jsonl:
-            from faq.evaluation import json_objects
-
             for item in json_objects(sys.stdin):
                 with _stdout_to_stderr():
                     result = service.search(item.get("text", ""), top_k=top_k, method=method)
@@ -296,6 +284,7 @@ def _print_metrics(metrics: Dict[str, Any]) -> None:
     print()
     _print_outcomes(metrics["outcomes"])
     if metrics.get("installation") is not None:
+        # lazy: faq.calibration loads numpy and faq.service; keeps `madoguchi --help` fast
         from faq.calibration import describe_installation
 
         print()
@@ -303,6 +292,7 @@ def _print_metrics(metrics: Dict[str, Any]) -> None:
 
 
 def _print_outcomes(outcomes: Dict[str, Any]) -> None:
+    # lazy: faq.calibration loads numpy and faq.service; keeps `madoguchi --help` fast
     from faq.calibration import OUTCOME_LABELS
 
     n = outcomes["answerable"]
@@ -319,8 +309,8 @@ def _print_outcomes(outcomes: Dict[str, Any]) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    # lazy: faq.calibration loads numpy and faq.service; keeps `madoguchi --help` fast
     from faq.calibration import evaluate
-    from faq.evaluation import load_queries
 
     queries = load_queries(args.queries)
     with _stdout_to_stderr():
@@ -337,9 +327,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
+    # lazy: faq.calibration loads numpy and faq.service; keeps `madoguchi --help` fast
     from faq.calibration import calibrate, evaluate
-    from faq.config import default_config_path
-    from faq.evaluation import load_queries
 
     if args.self_only:
         return _calibrate_installation(args)
@@ -391,24 +380,3 @@ def cmd_reindex(args: argparse.Namespace) -> int:
         f"{time.perf_counter() - started:.1f} 秒"
     )
     return 0
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    from core.settings import REPO_ROOT
-
-    if not (REPO_ROOT / "benchmarks" / "faq_bench.py").is_file():
-        _err("benchmarks/faq_bench.py が見つかりません（リポジトリから実行してください）")
-        return 2
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
-    from benchmarks import faq_bench
-    argv = []
-    if args.quick:
-        argv.append("--quick")
-    if args.model:
-        argv += ["--model", args.model]
-    if args.sizes:
-        argv += ["--sizes", args.sizes]
-    if args.out:
-        argv += ["--out", args.out]
-    return faq_bench.main(argv)

@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple, Union
 
+from core.settings import read
+
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent / "search_config.yml"
 
 
@@ -159,5 +161,4 @@ class SearchConfig:
 
 
 def default_config_path() -> Path:
-    env = os.environ.get("MADOGUCHI_FAQ_SEARCH_CONFIG", "").strip()
-    return Path(env) if env else DEFAULT_CONFIG_PATH
+    return read("MADOGUCHI_FAQ_SEARCH_CONFIG", DEFAULT_CONFIG_PATH, Path)

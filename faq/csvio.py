@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Dict, List, Optional, Sequence, Tuple, Union
 
+import sqlalchemy as sa
+
 from faq.entry import (
     EDITABLE_FIELDS,
     TRANSLATION_KEYS,
@@ -23,7 +25,8 @@ from faq.entry import (
     normalize_fields,
     validate,
 )
-from faq.store import ConflictError, FaqError, FaqStore, ValidationError
+from faq.models import faq_entries
+from faq.store import ConflictError, FaqError, FaqStore, ValidationError, _row_to_entry
 
 # The やさしい日本語 answer (FaqEntry.easy_ja) and the translations (question_en, answer_en,
 # short_answer_en, … for en, zh, ko, vi, pt) are columns of their own after the Japanese ones.
@@ -311,11 +314,6 @@ def import_csv(
 
 
 def _get_many(store: FaqStore, ids: Sequence[str]) -> List[FaqEntry]:
-    import sqlalchemy as sa
-
-    from faq.models import faq_entries
-    from faq.store import _row_to_entry
-
     out: List[FaqEntry] = []
     with store.engine.connect() as conn:
         for start in range(0, len(ids), 500):

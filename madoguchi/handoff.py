@@ -1,41 +1,12 @@
-"""Staff side of a handoff: list the tickets, and release a conversation back to the bot."""
+"""`madoguchi tickets`: list the handoff tickets, release a conversation back to the bot
+(records.handoff.release, which the staff console uses too)."""
 from __future__ import annotations
 
 import json
-from typing import Optional
 
-import httpx
-
+from core.settings import load_settings
+from records.handoff import release
 from records.store import Records
-from core.settings import Settings, load_settings
-
-
-def is_paused(conversation_id: str, settings: Optional[Settings] = None) -> bool:
-    settings = settings or load_settings()
-    response = httpx.get(
-        f"{settings.rasa_url}/conversations/{conversation_id}/tracker",
-        params={"include_events": "NONE"},
-        timeout=10,
-    )
-    response.raise_for_status()
-    return bool(response.json().get("paused"))
-
-
-def release(ticket_id: int, by: str, settings: Optional[Settings] = None) -> None:
-    """Closes the ticket and lets the bot answer that resident again."""
-    settings = settings or load_settings()
-    records = Records.open(settings.db_url)
-    ticket = records.ticket(ticket_id)
-    if ticket is None:
-        raise KeyError(f"ticket {ticket_id} does not exist")
-    response = httpx.post(
-        f"{settings.rasa_url}/conversations/{ticket.conversation_id}/tracker/events",
-        # Listening again, as after any bot turn: the resident's next message starts a fresh turn.
-        json=[{"event": "resume"}, {"event": "action", "name": "action_listen"}],
-        timeout=10,
-    )
-    response.raise_for_status()
-    records.close_ticket(ticket_id, by=by)
 
 
 def _cmd_list(args) -> int:

@@ -173,8 +173,9 @@ class Stack:
 
 def prepare(settings: Settings) -> Path:
     """Everything the services need before they start: database, sample data, FAQ index, Rasa model."""
+    # lazy: the bootstraps load the search stack (numpy, FAISS glue); other commands must start fast
     from documents.bootstrap import prepare_documents
-    from faq.bootstrap import prepare_faq
+    from faq.bootstrap import prepare_faq  # lazy: as above
 
     settings.home.mkdir(parents=True, exist_ok=True)
     prepare_faq(settings)

@@ -12,7 +12,8 @@ from typing import Any, Dict, List, Optional, Sequence
 import sqlalchemy as sa
 
 from core import conversation
-from core.db import metadata
+from core.db import make_engine, metadata
+from core.migrations import upgrade
 from core.privacy import mask_pii
 
 DECISIONS = ("answer", "suggest", "none", "choice", "followup", "passage", "out_of_scope", "error")
@@ -99,9 +100,6 @@ class Records:
 
     @classmethod
     def open(cls, url: str) -> "Records":
-        from core.migrations import upgrade
-        from core.db import make_engine
-
         engine = make_engine(url)
         upgrade(engine)
         return cls(engine)

@@ -107,9 +107,9 @@ fi
 # unless MADOGUCHI_EMBEDDING_MODEL names another folder.
 E5_DIR="${MADOGUCHI_NLU_EMBEDDING_MODEL:-${MADOGUCHI_HOME:-$ROOT/var}/models/multilingual-e5-small}"
 .venv/bin/python -m faq.e5_convert "$E5_DIR"
-.venv/bin/python -m faq.onnx_query "$E5_DIR"
+.venv/bin/python -m faq.embeddings "$E5_DIR"
 if [ -n "${MADOGUCHI_EMBEDDING_MODEL:-}" ]; then
-  .venv/bin/python -m faq.onnx_query "$MADOGUCHI_EMBEDDING_MODEL"
+  .venv/bin/python -m faq.embeddings "$MADOGUCHI_EMBEDDING_MODEL"
 fi
 phase_done "Embedding model"
 

@@ -12,6 +12,7 @@ from console.auth import StaffUser
 from console.core import audit, get_state, render, require
 from console.inbox import DECISION_LABELS
 from console.period import from_query, today_jst
+from console.pages.inbox import load_groups
 from console.services import inbox as get_inbox
 
 log = logging.getLogger(__name__)
@@ -26,8 +27,6 @@ def dashboard(request: Request, user: StaffUser = Depends(require("dashboard")))
     figures = metrics.compute(state.engine, period, store=state.store)
     groups, group_error = [], ""
     try:
-        from console.pages.inbox import load_groups
-
         groups, group_error = load_groups(get_inbox(state), period, limit=TOP_GROUPS)
     except Exception:
         log.exception("top unanswered groups for the dashboard failed")

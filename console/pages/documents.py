@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from console.auth import StaffUser
 from console.core import audit, flash, get_state, redirect, render, require
 from console.services import document_store
+from documents.importer import Importer
 
 router = APIRouter()
 KIND_LABELS = {"html": "ページ", "pdf": "PDF", "docx": "Word", "xlsx": "Excel", "txt": "テキスト"}
@@ -34,8 +35,6 @@ def documents_page(request: Request, q: str = "", user: StaffUser = Depends(requ
 
 @router.post("/documents/reread", name="documents_reread")
 async def documents_reread(request: Request, id: str = Form(""), user: StaffUser = Depends(require("documents"))):
-    from documents.importer import Importer
-
     store = document_store(get_state(request))
     source = await run_in_threadpool(store.get, id)
     if source is None:

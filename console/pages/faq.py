@@ -3,6 +3,7 @@ history with diffs and revert, CSV import and export. Every write goes through F
 (optimistic locking with expected_version; the bot picks changes up from the store's revision)."""
 from __future__ import annotations
 
+import io
 from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Dict, List, Optional
@@ -28,7 +29,9 @@ from console.faq_tools import (
     preview,
     unified_diff,
 )
-from faq.entry import STANDARD_CATEGORIES, TRANSLATION_KEYS, FaqEntry, merge_translations, utcnow
+from console.services import faq_service
+from faq.csvio import CsvImportError, export_csv, import_csv
+from faq.entry import STANDARD_CATEGORIES, TRANSLATION_KEYS, FaqEntry, merge_translations, normalize_fields, utcnow
 from faq.store import ConflictError, DuplicateError, FaqError, NotFoundError, ValidationError
 
 router = APIRouter()
@@ -96,8 +99,6 @@ OUTCOME_LABELS_JA = {
 
 @router.get("/faq/decision", name="faq_decision")
 def faq_decision(request: Request, user: StaffUser = Depends(require("faq"))):
-    from console.services import faq_service
-
     service = faq_service(get_state(request))
     decision = service.config.decision
     return render(
@@ -109,7 +110,7 @@ def faq_decision(request: Request, user: StaffUser = Depends(require("faq"))):
 
 @router.post("/faq/decision/calibrate", name="faq_decision_calibrate")
 def faq_decision_calibrate(request: Request, user: StaffUser = Depends(require("faq"))):
-    from console.services import faq_service
+    # lazy: faq.calibration pulls in faq.service and the index code; needed only when staff recalibrates
     from faq.calibration import calibrate_installation
 
     service = faq_service(get_state(request))
@@ -200,8 +201,6 @@ def faq_import_page(request: Request, user: StaffUser = Depends(require("faq")))
 @router.post("/faq/import", name="faq_import")
 def faq_import(request: Request, file: UploadFile = File(...), dry_run: str = Form(""),
                user: StaffUser = Depends(require("faq"))):
-    from faq.csvio import CsvImportError, import_csv
-
     state = get_state(request)
     data = file.file.read(MAX_CSV_BYTES + 1)
     name = file.filename or "upload.csv"
@@ -227,10 +226,6 @@ def faq_import(request: Request, file: UploadFile = File(...), dry_run: str = Fo
 @router.get("/faq/export", name="faq_export")
 def faq_export(request: Request, encoding: str = "utf-8-sig", status: str = "", category: str = "",
                department: str = "", user: StaffUser = Depends(require("faq"))):
-    import io
-
-    from faq.csvio import export_csv
-
     state = get_state(request)
     encoding = "cp932" if encoding.lower() in ("cp932", "sjis", "shift_jis") else "utf-8-sig"
     buffer = io.BytesIO()
@@ -327,8 +322,6 @@ def _text_values(form: Any) -> Dict[str, str]:
 def _as_fields(changes: Dict[str, Any]) -> Dict[str, Any]:
     """The form's text as entry fields (for showing a diff against the latest version);
     a date that does not parse is left out of the diff."""
-    from faq.entry import normalize_fields
-
     out: Dict[str, Any] = {}
     for name, value in changes.items():
         try:

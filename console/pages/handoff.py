@@ -3,7 +3,7 @@ with the transcript and the bot's candidates, take / reply / release.
 
 Replies go through the gateway in this process (LINE push, or the web widget's event stream).
 New resident messages reach the ticket page by server-sent events (console.live). Release
-resumes the bot in Rasa (madoguchi.handoff.release) and ends the gateway's pause.
+resumes the bot in Rasa (records.handoff.release) and ends the gateway's pause.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import json
 import logging
 import time
 from types import SimpleNamespace
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -32,6 +32,8 @@ from console.tickets import (
     transcript_lines,
     waiting_label,
 )
+from core.settings import load_settings
+from records.handoff import release
 from records.store import utcnow
 
 log = logging.getLogger(__name__)
@@ -253,8 +255,6 @@ def _rasa_settings(request: Request) -> Any:
     state = get_state(request)
     rasa_url = getattr(getattr(state.gateway, "config", None), "rasa_url", "")
     if not rasa_url:
-        from core.settings import load_settings
-
         rasa_url = load_settings().rasa_url
     return SimpleNamespace(db_url=state.settings.db_url, rasa_url=rasa_url)
 
@@ -263,8 +263,6 @@ def _rasa_settings(request: Request) -> Any:
 async def handoff_release(request: Request, ticket_id: int, farewell: str = Form(""),
                           user: StaffUser = Depends(require("handoff"))):
     """対応終了: a paused conversation goes back to the bot; other tickets are marked done."""
-    from madoguchi.handoff import release
-
     state = get_state(request)
     data = handoff_data(state)
     ticket = await run_in_threadpool(data.ticket, ticket_id)

@@ -15,7 +15,9 @@ from console.core import audit, flash, get_state, redirect, render, require
 from console.inbox import ACTION_LABELS, DECISION_LABELS, Group, Inbox, parse_ids
 from console.metrics import CHANNEL_LABELS
 from console.period import Period, from_query, today_jst
+from console.services import document_service
 from console.services import inbox as get_inbox
+from documents.excerpt import first_sentence
 from faq.entry import STANDARD_CATEGORIES
 from faq.store import ConflictError, DuplicateError, FaqError, NotFoundError, ValidationError
 
@@ -96,9 +98,6 @@ def _new_page(request: Request, group: Group, values: Dict[str, str], errors: Op
 
 def _draft_from_documents(request: Request, group: Group, values: Dict[str, str]) -> Any:
     """「FAQを下書き」: the best passage of the city's pages as the draft's answer and URL."""
-    from console.services import document_service
-    from documents.excerpt import first_sentence
-
     try:
         hit = document_service(get_state(request)).search(group.representative, top_k=1).top
     except Exception:

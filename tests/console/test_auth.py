@@ -104,7 +104,7 @@ def test_console_settings_from_env():
     assert ConsoleSettings.from_env("sqlite://", public_url="https://city.example", env={}).secure_cookie
     assert not ConsoleSettings.from_env("sqlite://", public_url="https://x",
                                         env={"MADOGUCHI_CONSOLE_SECURE_COOKIE": "0"}).secure_cookie
-    with pytest.raises(SystemExit):
+    with pytest.raises(ValueError, match="MADOGUCHI_CONSOLE_IDLE_MINUTES must be a number, got 'soon'"):
         ConsoleSettings.from_env("sqlite://", env={"MADOGUCHI_CONSOLE_IDLE_MINUTES": "soon"})
 
 

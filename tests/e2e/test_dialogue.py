@@ -246,7 +246,7 @@ def test_unanswered_question_is_recorded_masked(conversation, records):
 def test_handoff_in_hours_makes_a_ticket_and_the_bot_stays_quiet_until_released(
     conversation, records, running_stack
 ):
-    from madoguchi.handoff import release
+    from records.handoff import release
 
     conversation.say("粗大ごみを出したいんですが、どうすればいいですか？")
     reply = conversation.say("職員さんと話したいです")
