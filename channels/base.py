@@ -38,7 +38,6 @@ class ChannelServices:
 class InputChannel(ABC):
     """A channel: its routes, built on the services it was given."""
 
-    name: ClassVar[str]  # the key in /health: "web", "line", "phone"
     path: ClassVar[str]  # where its routes live: "/web", "/line", "/twilio"
     plain_errors: ClassVar[bool] = False  # client errors as plain text (platform webhooks), else JSON
 

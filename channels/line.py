@@ -202,7 +202,6 @@ def _routes(line: Callable[[], "LineChannel"]) -> APIRouter:
 
 
 class LineChannel(InputChannel):
-    name = "line"
     path = "/line"
     plain_errors = True
 

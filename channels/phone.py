@@ -209,7 +209,6 @@ def _routes(phone: Callable[[], "PhoneChannel"]) -> APIRouter:
 
 
 class PhoneChannel(InputChannel):
-    name = "phone"
     path = "/twilio"
     plain_errors = True
 

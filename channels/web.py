@@ -82,7 +82,6 @@ def render_turn(turn: Turn) -> List[Dict[str, Any]]:
 
 
 class WebChannel(InputChannel):
-    name = "web"
     path = "/web"
 
     def __init__(self, config: GatewayConfig, services: ChannelServices) -> None:
