@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
+from core.office import Office
 from core.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -129,8 +130,6 @@ def hours_text(hours: Dict[int, Tuple[Any, Any]]) -> Optional[str]:
 
 def _city() -> City:
     try:
-        from core.office import Office
-
         office = Office.load()
         return City(
             name=office.city or City.name,

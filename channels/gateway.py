@@ -1,41 +1,61 @@
-"""The gateway: one ASGI app serving LINE, the phone (Twilio) and the web chat, talking to Rasa."""
+"""The gateway: one ASGI app serving LINE, the phone (Twilio) and the web chat, talking to Rasa.
+
+It only composes: the Rasa client, the handoff desk and office hours are lent to each channel
+(channels.base.ChannelServices); each channel brings its own routes. The staff console is mounted
+by the app (madoguchi.server), not here.
+"""
 from __future__ import annotations
 
+import hmac
 import logging
 from contextlib import asynccontextmanager
 from datetime import datetime, time as dtime, timedelta, timezone
-from typing import Optional
+from typing import List, Optional, Tuple, Type
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from channels.base import ChannelServices, InputChannel
 from channels.config import GatewayConfig, load_config
 from channels.handoff import HandoffDesk, is_handoff
 from channels.http import BadRequest, parse_json_object, read_body
+from channels.line import LineChannel
+from channels.phone import PhoneChannel
 from channels.rasa import RasaClient, Turn
+from channels.web import WebChannel
 from core.conversation import LINE, PHONE, WEB, parse_conversation_id
+from core.office import Office
 
 log = logging.getLogger(__name__)
 
-_current: Optional["Gateway"] = None
+CHANNELS: Tuple[Type[InputChannel], ...] = (WebChannel, LineChannel, PhoneChannel)
+# client errors of the platforms' webhooks are plain text; the widget's API answers JSON
+PLAIN_ERROR_PATHS = tuple(channel.path + "/" for channel in CHANNELS if channel.plain_errors)
 
 
 class Gateway:
     def __init__(self, config: GatewayConfig) -> None:
-        from channels.line import LineChannel
-        from channels.phone import PhoneChannel
-        from channels.web import WebChannel
-
         self.config = config
         self.rasa = RasaClient(config.rasa_url, timeout=config.rasa_timeout)
         self.desk = HandoffDesk()
-        self.web = WebChannel(config, self)
-        self.line: Optional[LineChannel] = LineChannel(config, self) if config.line_enabled else None
-        self.phone: Optional[PhoneChannel] = PhoneChannel(config, self) if config.twilio_enabled else None
-        self._office = None
+        self._office: Optional[Office] = None
         self.closing = False  # set on shutdown: open event streams end
+        self.services = ChannelServices(
+            ask=self.ask, office_open=self.office_open, desk=self.desk, closing=lambda: self.closing,
+        )
+        self.web = WebChannel(config, self.services)
+        self.line: Optional[LineChannel] = LineChannel(config, self.services) if config.line_enabled else None
+        self.phone: Optional[PhoneChannel] = PhoneChannel(config, self.services) if config.twilio_enabled else None
+
+    def routers(self) -> List[APIRouter]:
+        """Every channel's routes; a channel that is off answers 503 on its webhooks."""
+        return [
+            self.web.router(),
+            self.line.router() if self.line is not None else LineChannel.unconfigured_router(),
+            self.phone.router() if self.phone is not None else PhoneChannel.unconfigured_router(),
+        ]
 
     def describe(self) -> None:
         if self.line is None:
@@ -50,8 +70,9 @@ class Gateway:
             )
 
     async def close(self) -> None:
-        if self.line is not None:
-            await self.line.close()
+        for channel in (self.web, self.line, self.phone):
+            if channel is not None:
+                await channel.close()
         await self.rasa.close()
 
     async def ask(self, conversation_id: str, text: str, timeout: Optional[float] = None,
@@ -96,8 +117,6 @@ class Gateway:
     def office_open(self, at: Optional[datetime] = None) -> bool:
         try:
             if self._office is None:
-                from core.office import Office
-
                 self._office = Office.load()
             return self._office.is_open(at)
         except Exception:  # no office.yml: weekdays 8:30-17:15 Japan time
@@ -105,38 +124,25 @@ class Gateway:
             return now.weekday() < 5 and dtime(8, 30) <= now.time() < dtime(17, 15)
 
 
-async def deliver_staff_message(conversation_id: str, text: str) -> bool:
-    """For the staff console: deliver `text` to the resident of `conversation_id`.
-
-    Works in the gateway's process (the console mounted in the same app), else use
-    POST /staff/api/messages with the MADOGUCHI_STAFF_API_TOKEN.
-    """
-    if _current is None:
-        raise RuntimeError("the madoguchi gateway is not running in this process")
-    return await _current.deliver_staff_message(conversation_id, text)
-
-
 def _client_error(request: Request, status: int, reason: str) -> Response:
     log.warning("%s %s -> %s: %s", request.method, request.url.path, status, reason)
-    if request.url.path.startswith("/line/") or request.url.path.startswith("/twilio/"):
+    if request.url.path.startswith(PLAIN_ERROR_PATHS):
         return PlainTextResponse(reason, status_code=status)
     return JSONResponse({"error": reason}, status_code=status)
 
 
 def create_app(config: Optional[GatewayConfig] = None) -> FastAPI:
+    """The gateway's app: its channels, /health, and the staff API for a console in another process."""
     config = config or load_config()
     gateway = Gateway(config)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        global _current
-        previous, _current = _current, gateway
         gateway.describe()
         try:
             yield
         finally:
             await gateway.close()
-            _current = previous
 
     app = FastAPI(title="madoguchi gateway", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.gateway = gateway
@@ -161,83 +167,14 @@ def create_app(config: Optional[GatewayConfig] = None) -> FastAPI:
     async def root():
         return RedirectResponse("/web/")
 
-    # --- web chat ---
-    @app.get("/web/")
-    async def web_page(request: Request):
-        return gateway.web.page(request)
-
-    @app.get("/web", include_in_schema=False)
-    async def web_page_slash():
-        return RedirectResponse("/web/")
-
-    @app.get("/web/embed.js")
-    async def web_embed():
-        return gateway.web.embed_script()
-
-    @app.get("/web/static/{name}")
-    async def web_static(name: str):
-        return gateway.web.static(name)
-
-    @app.post("/web/api/session")
-    async def web_session(request: Request):
-        return await gateway.web.new_session(request)
-
-    @app.post("/web/api/message")
-    async def web_message(request: Request):
-        return await gateway.web.message(request)
-
-    @app.get("/web/api/events")
-    async def web_events(request: Request):
-        return await gateway.web.events(request)
-
-    # --- LINE ---
-    @app.post("/line/webhook")
-    async def line_webhook(request: Request):
-        if gateway.line is None:
-            raise BadRequest(503, "LINE is not configured (LINE_CHANNEL_SECRET, LINE_CHANNEL_ACCESS_TOKEN)")
-        return await gateway.line.webhook(request)
-
-    # --- the phone ---
-    def phone():
-        if gateway.phone is None:
-            raise BadRequest(503, "Twilio is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_PHONE_NUMBER)")
-        return gateway.phone
-
-    @app.post("/twilio/voice")
-    async def twilio_incoming(request: Request):
-        return await phone().incoming(request)
-
-    @app.post("/twilio/voice/input")
-    async def twilio_input(request: Request):
-        return await phone().input(request)
-
-    @app.post("/twilio/voice/silence")
-    async def twilio_silence(request: Request):
-        return await phone().silence(request)
-
-    @app.post("/twilio/voice/dial-status")
-    async def twilio_dial_status(request: Request):
-        return await phone().dial_status(request)
-
-    @app.post("/twilio/voice/recorded")
-    async def twilio_recorded(request: Request):
-        return await phone().recorded(request)
-
-    @app.post("/twilio/voice/transcribed")
-    async def twilio_transcribed(request: Request):
-        return await phone().transcribed(request)
-
-    @app.post("/twilio/voice/status")
-    async def twilio_status(request: Request):
-        return await phone().status(request)
+    for router in gateway.routers():
+        app.include_router(router)
 
     # --- staff (for the staff console in another process) ---
     def check_staff(request: Request) -> None:
         token = config.staff_api_token
         if not token:
             raise BadRequest(404, "the staff API is off (MADOGUCHI_STAFF_API_TOKEN)")
-        import hmac
-
         given = request.headers.get("authorization", "")
         if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
             raise BadRequest(401, "staff API token missing or wrong")
@@ -264,17 +201,4 @@ def create_app(config: Optional[GatewayConfig] = None) -> FastAPI:
             raise BadRequest(400, "conversation_id is required")
         return {"ended": gateway.desk.end(conversation_id)}
 
-    # --- the staff console (console/), after the token routes above so they match first ---
-    from console.app import create_console
-
-    @app.get("/staff", include_in_schema=False)
-    async def staff_slash():
-        return RedirectResponse("/staff/")
-
-    console_app = create_console(gateway, config)
-    app.mount("/staff", console_app)
-    # residents writing in a handed-off conversation: stored on the ticket, shown live to staff
-    from console.live import watch_desk
-
-    watch_desk(gateway, console_app.state.console)
     return app

@@ -10,9 +10,9 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 from linebot.v3.exceptions import InvalidSignatureError
 from linebot.v3.messaging import (
@@ -53,6 +53,7 @@ from linebot.v3.webhooks import (
 )
 
 from channels import texts
+from channels.base import ChannelServices, InputChannel
 from channels.config import GatewayConfig
 from channels.http import BadRequest, decode_utf8, read_body
 from channels.rasa import Button, RasaUnavailable, Turn
@@ -62,9 +63,6 @@ from faq.language import JAPANESE, detect_safely, normalize_language
 from core.privacy import mask_pii
 from replies.line import MAX_MESSAGES, fit_texts
 
-if TYPE_CHECKING:
-    from channels.gateway import Gateway
-
 log = logging.getLogger(__name__)
 
 # LINE's limits (the texts' in replies.line)
@@ -72,6 +70,8 @@ MAX_QUICK_REPLIES = 13
 MAX_LABEL = 20
 MAX_DISPLAY_TEXT = 300
 MAX_POSTBACK_DATA = 300
+
+NOT_CONFIGURED = "LINE is not configured (LINE_CHANNEL_SECRET, LINE_CHANNEL_ACCESS_TOKEN)"
 
 def _label(text: str, limit: int = MAX_LABEL) -> str:
     text = " ".join(text.split())
@@ -165,10 +165,22 @@ def staff_messages(config: GatewayConfig, text: str, language: Optional[str] = N
     return [TextMessage(text=piece) for piece in fit_texts([header + text])]
 
 
-class LineChannel:
-    def __init__(self, config: GatewayConfig, gateway: "Gateway") -> None:
-        self.config = config
-        self.gateway = gateway
+def _routes(line: Callable[[], "LineChannel"]) -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/line/webhook")
+    async def line_webhook(request: Request):
+        return await line().webhook(request)
+
+    return router
+
+
+class LineChannel(InputChannel):
+    path = "/line"
+    plain_errors = True
+
+    def __init__(self, config: GatewayConfig, services: ChannelServices) -> None:
+        super().__init__(config, services)
         self.parser = WebhookParser(config.line_channel_secret)
         self._seen: "OrderedDict[str, float]" = OrderedDict()
         self._tasks: set = set()
@@ -176,6 +188,16 @@ class LineChannel:
         self._client: Optional[AsyncApiClient] = None
         self._api: Optional[AsyncMessagingApi] = None
         self._languages: "OrderedDict[str, Optional[str]]" = OrderedDict()  # LINE profile language
+
+    def router(self) -> APIRouter:
+        return _routes(lambda: self)
+
+    @classmethod
+    def unconfigured_router(cls) -> APIRouter:
+        def off() -> "LineChannel":
+            raise BadRequest(503, NOT_CONFIGURED)
+
+        return _routes(off)
 
     @property
     def api(self) -> AsyncMessagingApi:
@@ -258,7 +280,7 @@ class LineChannel:
         if isinstance(event, FollowEvent):
             await self.send(user_id, reply_token, greeting_messages(self.config, await self.profile_language(user_id)))
         elif isinstance(event, UnfollowEvent):
-            self.gateway.desk.end(conversation_id)
+            self.services.desk.end(conversation_id)
         elif isinstance(event, PostbackEvent):
             data = (event.postback.data or "").strip() if event.postback else ""
             if data:  # a payload: its letters tell nothing of the resident's language
@@ -289,7 +311,7 @@ class LineChannel:
             return
         await self.show_loading(user_id)
         try:
-            turn = await self.gateway.ask(build_conversation_id(LINE, user_id), text, language=await self.profile_language(user_id))
+            turn = await self.services.ask(build_conversation_id(LINE, user_id), text, language=await self.profile_language(user_id))
         except RasaUnavailable:
             language = await self.resident_language(user_id, text if written else "")
             await self.send(user_id, reply_token, [TextMessage(text=texts.unavailable(self.config.city, language))])

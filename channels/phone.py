@@ -14,26 +14,26 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
 
+from channels.base import ChannelServices, InputChannel
 from channels.config import GatewayConfig
 from channels.http import BadRequest, parse_form, read_body
 from channels.rasa import Button, RasaUnavailable, Turn
 from channels.voicemail import record_voicemail
 from core.conversation import PHONE, build_conversation_id
 from core.privacy import mask_pii
+from core.settings import load_settings
 from core.turn import Kind
+from faq.store import FaqStore
 from replies.speech import read_phone, shorten, speakable, speakable_en
-
-if TYPE_CHECKING:
-    from channels.gateway import Gateway
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ MODES = ("main", "choices", "after", "offer", "confirm")
 PHONE_CHOICES = 3  # read aloud: more than three is hard to keep in mind
 _JAPANESE_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 REQUEST_HUMAN = "/request_human"
+NOT_CONFIGURED = "Twilio is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_PHONE_NUMBER)"
 
 ANYTHING_ELSE = "ほかにご質問はありますか。"
 ASK_AGAIN = "どうぞ、ご質問をお話しください。"
@@ -174,14 +175,60 @@ class Call:
     touched: float = field(default_factory=time.time)
 
 
-class PhoneChannel:
-    def __init__(self, config: GatewayConfig, gateway: "Gateway") -> None:
-        self.config = config
-        self.gateway = gateway
+def _routes(phone: Callable[[], "PhoneChannel"]) -> APIRouter:
+    router = APIRouter()
+
+    @router.post(BASE)
+    async def twilio_incoming(request: Request):
+        return await phone().incoming(request)
+
+    @router.post(BASE + "/input")
+    async def twilio_input(request: Request):
+        return await phone().input(request)
+
+    @router.post(BASE + "/silence")
+    async def twilio_silence(request: Request):
+        return await phone().silence(request)
+
+    @router.post(BASE + "/dial-status")
+    async def twilio_dial_status(request: Request):
+        return await phone().dial_status(request)
+
+    @router.post(BASE + "/recorded")
+    async def twilio_recorded(request: Request):
+        return await phone().recorded(request)
+
+    @router.post(BASE + "/transcribed")
+    async def twilio_transcribed(request: Request):
+        return await phone().transcribed(request)
+
+    @router.post(BASE + "/status")
+    async def twilio_status(request: Request):
+        return await phone().status(request)
+
+    return router
+
+
+class PhoneChannel(InputChannel):
+    path = "/twilio"
+    plain_errors = True
+
+    def __init__(self, config: GatewayConfig, services: ChannelServices) -> None:
+        super().__init__(config, services)
         self.validator = RequestValidator(config.twilio_auth_token)
         self.calls: Dict[str, Call] = {}
         self._hints: Optional[str] = None
         self._client: Optional[Client] = None
+
+    def router(self) -> APIRouter:
+        return _routes(lambda: self)
+
+    @classmethod
+    def unconfigured_router(cls) -> APIRouter:
+        def off() -> "PhoneChannel":
+            raise BadRequest(503, NOT_CONFIGURED)
+
+        return _routes(off)
 
     # --- plumbing ---------------------------------------------------------------------
 
@@ -228,9 +275,6 @@ class PhoneChannel:
         if self._hints is None:
             phrases: List[str] = list(FALLBACK_DEFAULT_HINTS)  # common words first, then the FAQ's
             try:
-                from faq.store import FaqStore
-                from core.settings import load_settings
-
                 settings = load_settings()
                 if settings.db_url.startswith("sqlite:///"):
                     if not Path(settings.db_url[len("sqlite:///"):]).exists():
@@ -460,7 +504,7 @@ class PhoneChannel:
 
     async def ask(self, response: VoiceResponse, call: Call, text: str, staff: bool = False) -> None:
         try:
-            turn = await self.gateway.ask(build_conversation_id(PHONE, call.sid), text, timeout=self.config.phone_rasa_timeout,
+            turn = await self.services.ask(build_conversation_id(PHONE, call.sid), text, timeout=self.config.phone_rasa_timeout,
                                           language=None if call.language == "ja" else call.language)
         except RasaUnavailable:
             self.unavailable(response, call)
@@ -469,7 +513,7 @@ class PhoneChannel:
 
     def unavailable(self, response: VoiceResponse, call: Call) -> None:
         self.say(response, UNAVAILABLE)
-        if self.gateway.office_open():
+        if self.services.office_open():
             self.transfer(response, call, self.config.city.switchboard, intro=TO_SWITCHBOARD)
         elif in_english():
             digits = " ".join(ch for ch in self.config.city.switchboard if ch.isdigit())
@@ -540,7 +584,7 @@ class PhoneChannel:
         call.handoff = dict(custom)
         in_hours = custom.get("in_hours")
         if in_hours is None:
-            in_hours = self.gateway.office_open()
+            in_hours = self.services.office_open()
         number = str(custom.get("transfer_phone") or self.config.city.switchboard)
         if in_hours:
             self.transfer(response, call, number)

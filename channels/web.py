@@ -12,21 +12,19 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Deque, Dict, List, Set
+from typing import Any, Deque, Dict, List, Set
 
-from fastapi import Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from channels import texts
+from channels.base import ChannelServices, InputChannel
 from channels.config import GatewayConfig
 from channels.http import BadRequest, parse_json_object, read_body
 from faq.language import normalize_language
 from channels.rasa import RasaUnavailable, Turn
 from core.conversation import WEB, build_conversation_id
 from core.turn import Kind
-
-if TYPE_CHECKING:
-    from channels.gateway import Gateway
 
 log = logging.getLogger(__name__)
 
@@ -84,11 +82,45 @@ def render_turn(turn: Turn) -> List[Dict[str, Any]]:
     return out
 
 
-class WebChannel:
-    def __init__(self, config: GatewayConfig, gateway: "Gateway") -> None:
-        self.config = config
-        self.gateway = gateway
+class WebChannel(InputChannel):
+    path = "/web"
+
+    def __init__(self, config: GatewayConfig, services: ChannelServices) -> None:
+        super().__init__(config, services)
         self.sessions: Dict[str, WebSession] = {}
+
+    def router(self) -> APIRouter:
+        router = APIRouter()
+
+        @router.get("/web/")
+        async def web_page(request: Request):
+            return self.page(request)
+
+        @router.get("/web", include_in_schema=False)
+        async def web_page_slash():
+            return RedirectResponse("/web/")
+
+        @router.get("/web/embed.js")
+        async def web_embed():
+            return self.embed_script()
+
+        @router.get("/web/static/{name}")
+        async def web_static(name: str):
+            return self.static(name)
+
+        @router.post("/web/api/session")
+        async def web_session(request: Request):
+            return await self.new_session(request)
+
+        @router.post("/web/api/message")
+        async def web_message(request: Request):
+            return await self.message(request)
+
+        @router.get("/web/api/events")
+        async def web_events(request: Request):
+            return await self.events(request)
+
+        return router
 
     def session(self, session_id: Any, create: bool = True) -> WebSession:
         if not isinstance(session_id, str) or not _SESSION.match(session_id):
@@ -163,16 +195,16 @@ class WebChannel:
         # the message itself does not tell (「1」, a button); the gateway's own texts follow it
         language = normalize_language(data.get("language"))
         try:
-            turn = await self.gateway.ask(session.conversation_id, text, language=language)
+            turn = await self.services.ask(session.conversation_id, text, language=language)
         except RasaUnavailable:
             return JSONResponse({
                 "kind": "unavailable",
-                "handoff": self.gateway.desk.is_open(session.conversation_id),
+                "handoff": self.services.desk.is_open(session.conversation_id),
                 "messages": [{"role": "bot", "text": texts.unavailable(self.config.city, language), "buttons": []}],
             }, headers=SECURITY_HEADERS)
         return JSONResponse({
             "kind": turn.kind.value,
-            "handoff": self.gateway.desk.is_open(session.conversation_id),
+            "handoff": self.services.desk.is_open(session.conversation_id),
             "messages": render_turn(turn),
         }, headers=SECURITY_HEADERS)
 
@@ -187,7 +219,7 @@ class WebChannel:
             try:
                 yield "retry: 3000\n\n"
                 idle = 0.0
-                while not self.gateway.closing:
+                while not self.services.closing():
                     try:
                         item = await asyncio.wait_for(queue.get(), timeout=1)
                     except asyncio.TimeoutError:

@@ -1,4 +1,4 @@
-"""The console app: a FastAPI sub-app mounted by channels.gateway.create_app at /staff.
+"""The console app: a FastAPI sub-app mounted by madoguchi.server.create_app at /staff.
 
     from console.app import create_console
     app.mount("/staff", create_console(gateway, settings))

@@ -128,11 +128,10 @@ def register(sub) -> None:
     disable.set_defaults(func=_cmd_disable)
 
 
-def console_banner(settings) -> str:
-    """`madoguchi run`'s lines about the console: its URL, and how to make the first admin."""
-    from channels.config import load_config
-
-    url = load_config(settings).public_url.rstrip("/") + "/staff/"
+def console_banner(settings, public_url: str) -> str:
+    """`madoguchi run`'s lines about the console: its URL (under the gateway's public URL), and how
+    to make the first admin."""
+    url = public_url.rstrip("/") + "/staff/"
     lines = [f"  Staff console     : {url}"]
     try:
         auth, store = _auth(settings.db_url)

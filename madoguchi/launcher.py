@@ -15,6 +15,7 @@ import httpx
 
 from core.settings import REPO_ROOT, Settings, load_settings
 from channels.banner import channels_banner
+from channels.config import load_config
 from console.cli import console_banner
 from madoguchi.training import ensure_model, rasa_environment
 
@@ -111,7 +112,7 @@ class Stack:
             Service(
                 name="gateway (LINE, phone, web chat)",
                 command=[
-                    sys.executable, "-m", "channels",
+                    sys.executable, "-m", "madoguchi.server",
                     "--host", settings.host,
                     "--port", str(settings.app_port),
                 ],
@@ -193,13 +194,14 @@ def _cmd_run(args) -> int:
         log.error("%s", error)
         return 1
     rest = f"http://127.0.0.1:{settings.rasa_port}/webhooks/rest/webhook"
+    config = load_config(settings)
     print(
         "\nmadoguchi is running. Ctrl-C stops everything.\n"
         f"  Rasa REST channel : {rest}\n"
         f"  Action server     : http://127.0.0.1:{settings.action_port}/health\n"
         f"  Logs              : {settings.home / 'logs'}\n"
-        + channels_banner(settings)
-        + console_banner(settings)
+        + channels_banner(config=config)
+        + console_banner(settings, config.public_url)
         + "  Try it:\n"
         f"    curl -s {rest} -H 'Content-Type: application/json' "
         "-d '{\"sender\": \"demo\", \"message\": \"こんにちは\"}'\n",

@@ -13,7 +13,6 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
-from channels.gateway import deliver_staff_message
 from channels_support import CHROMIUM, CHROMIUM_ARGS as ARGS, ServerThread
 
 URL = "https://www.city.hidamari.example/gomi/sodai"
@@ -143,7 +142,7 @@ def test_phone_width_large_text_staff_and_staff_reply(browser, gateway, scripted
     while not gateway.gateway.web.sessions[session].listeners:
         assert time.monotonic() < deadline, "the widget never opened its event stream"
         time.sleep(0.05)
-    delivered = gateway.run(deliver_staff_message(f"web:{session}", "市民課の佐藤です。お待たせしました。ご用件を伺います。"))
+    delivered = gateway.run(gateway.gateway.deliver_staff_message(f"web:{session}", "市民課の佐藤です。お待たせしました。ご用件を伺います。"))
     assert delivered is True
     staff = page.locator(".msg-staff .bubble")
     staff.wait_for()

@@ -120,9 +120,7 @@ def test_handoff_pauses_the_bot_and_staff_reply_reaches_the_widget(real_gateway)
     paused = http.post("/web/api/message", json={"session": session, "text": "住所変更の件でお願いします"}).json()
     if handoff["kind"] == "handoff":
         assert paused == {"kind": "empty", "handoff": True, "messages": []}
-    from channels.gateway import deliver_staff_message
-
-    assert real_gateway.run(deliver_staff_message(f"web:{session}", "担当の者です。")) is True
+    assert real_gateway.run(real_gateway.gateway.deliver_staff_message(f"web:{session}", "担当の者です。")) is True
     assert list(real_gateway.gateway.web.sessions[session].pending)[-1]["text"] == "担当の者です。"
 
 

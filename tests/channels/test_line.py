@@ -269,9 +269,7 @@ def test_handoff_pauses_the_bot_and_staff_reply_is_pushed(gateway, fake_rasa, fa
     assert len(fake_line.sent()) == 1  # nothing answered to the paused message
     assert heard == [(f"line:{USER}", "まだですか")]
 
-    from channels.gateway import deliver_staff_message
-
-    assert gateway.run(deliver_staff_message(f"line:{USER}", "担当の山田です。ご用件を伺います。")) is True
+    assert gateway.run(gateway.gateway.deliver_staff_message(f"line:{USER}", "担当の山田です。ご用件を伺います。")) is True
     push = fake_line.of("push")[-1]
     assert push["json"] == {"to": USER, "messages": [
         {"type": "text", "text": "【ひだまり市 職員より】\n担当の山田です。ご用件を伺います。"}
@@ -368,10 +366,8 @@ def test_the_written_language_wins_over_the_profile_for_the_gateways_texts(confi
 
 
 def test_staff_reply_header_and_page_button_follow_the_residents_language(gateway, fake_line):
-    from channels.gateway import deliver_staff_message
-
     fake_line.profile_languages[USER] = "vi"
-    assert gateway.run(deliver_staff_message(f"line:{USER}", "担当の山田です。")) is True
+    assert gateway.run(gateway.gateway.deliver_staff_message(f"line:{USER}", "担当の山田です。")) is True
     assert fake_line.of("push")[-1]["json"]["messages"] == [
         {"type": "text", "text": "【ひだまり市 Nhân viên】\n担当の山田です。"}
     ]

@@ -319,7 +319,7 @@ def test_the_domains_emergency_answer_also_ends_the_call(gateway, fake_rasa):
 def test_rasa_down_apologises_and_transfers_or_ends(config, fake_rasa, office_open, expected):
     fake_rasa.status = 503
     for gateway in start_gateway(config):
-        gateway.gateway.office_open = lambda at=None: office_open
+        gateway.gateway.services.office_open = lambda at=None: office_open
         root = gather_reply(gateway, SpeechResult="住民票", Confidence="0.9")
         assert said(root).startswith("申し訳ありません。ただいま自動案内がご利用いただけません。")
         assert expected in verbs(root)
@@ -333,7 +333,7 @@ def test_rasa_down_apologises_and_transfers_or_ends(config, fake_rasa, office_op
 def test_rasa_down_apologises_in_english_to_an_english_caller(config, fake_rasa, office_open):
     fake_rasa.status = 503
     for gateway in start_gateway(config):
-        gateway.gateway.office_open = lambda at=None: office_open
+        gateway.gateway.services.office_open = lambda at=None: office_open
         post(gateway, "/twilio/voice")
         gather_reply(gateway, Digits="9")
         root = gather_reply(gateway, SpeechResult="residence certificate", Confidence="0.9")

@@ -165,9 +165,7 @@ def test_handoff_then_staff_reply_arrives_over_server_sent_events(gateway, fake_
     thread = threading.Thread(target=listen)
     thread.start()
     assert connected.wait(10)
-    from channels.gateway import deliver_staff_message
-
-    assert gateway.run(deliver_staff_message(conversation, "市民課の佐藤です。ご用件をどうぞ。")) is True
+    assert gateway.run(gateway.gateway.deliver_staff_message(conversation, "市民課の佐藤です。ご用件をどうぞ。")) is True
     thread.join(10)
     assert received == [{"role": "staff", "text": "市民課の佐藤です。ご用件をどうぞ。", "buttons": []}]
 

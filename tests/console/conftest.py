@@ -43,9 +43,9 @@ def console_db(tmp_path, console_template_db) -> str:
 
 @pytest.fixture
 def gateway_app(tmp_path, console_db):
-    """channels.gateway.create_app with the console mounted at /staff (Rasa is not needed)."""
+    """madoguchi.server.create_app: the gateway with the console mounted at /staff (Rasa is not needed)."""
     from channels.config import GatewayConfig
-    from channels.gateway import create_app
+    from madoguchi.server import create_app
 
     config = GatewayConfig(rasa_url="http://127.0.0.1:9", public_url="http://testserver", home=tmp_path,
                            db_url=console_db)

@@ -177,7 +177,7 @@ def rasa():
 @pytest.fixture
 def app_with_rasa(tmp_path, console_db, rasa, staff_users):
     from channels.config import GatewayConfig
-    from channels.gateway import create_app
+    from madoguchi.server import create_app
 
     return create_app(GatewayConfig(rasa_url=rasa.url, public_url="http://testserver", home=tmp_path,
                                     db_url=console_db))
