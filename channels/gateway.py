@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from channels.base import ChannelServices, InputChannel
 from channels.config import GatewayConfig, load_config
-from channels.handoff import HandoffDesk, is_handoff
+from channels.handoff import HandoffDesk
 from channels.http import BadRequest, parse_json_object, read_body
 from channels.line import LineChannel
 from channels.phone import PhoneChannel
@@ -84,7 +84,7 @@ class Gateway:
             if not self.desk.is_open(conversation_id):
                 self.desk.start(conversation_id)
             await self.desk.resident_wrote(conversation_id, text)
-        elif is_handoff(turn.kind):
+        elif turn.kind.hands_off:
             ticket = turn.custom.get("ticket_id")
             self.desk.start(conversation_id, None if ticket in (None, "") else str(ticket))
         elif self.desk.is_open(conversation_id):

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Awaitable, Callable, List, Optional
 
 from core.privacy import mask_pii
-from core.turn import Kind
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +58,3 @@ class HandoffDesk:
             except Exception:
                 log.exception("A staff listener failed for %s", conversation_id)
 
-
-def is_handoff(kind: Kind) -> bool:
-    return kind.hands_off

@@ -4,13 +4,11 @@
     app.mount("/staff", create_console(gateway, settings))
 
 Page modules (console/pages/<name>.py, each with `router = APIRouter()`) listed in
-PAGE_MODULES are included behind the session guard. Public routes: the login page, its POST
+GUARDED_PAGES are included behind the session guard. Public routes: the login page, its POST
 and the static files (PUBLIC_ROUTES); everything else needs a session.
 """
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 from typing import Any, Optional
 
@@ -33,21 +31,13 @@ from console.core import (
     render,
     wants_json,
 )
+from console.pages import audit, dashboard, documents, faq, glossary, handoff, home, inbox, login, users
+from core.settings import load_settings
 
 log = logging.getLogger(__name__)
 
-# Included in this order behind `guard`. A module not written yet is skipped.
-PAGE_MODULES = (
-    "console.pages.home",
-    "console.pages.faq",
-    "console.pages.glossary",
-    "console.pages.inbox",
-    "console.pages.documents",
-    "console.pages.handoff",
-    "console.pages.dashboard",
-    "console.pages.users",
-    "console.pages.audit",
-)
+# Included in this order behind `guard`.
+GUARDED_PAGES = (home, faq, glossary, inbox, documents, handoff, dashboard, users, audit)
 # Route names reachable without a session (the route scan test checks this list).
 PUBLIC_ROUTES = ("login_page", "login_submit", "static")
 
@@ -64,8 +54,6 @@ def console_settings(settings: Any, gateway: Any = None) -> ConsoleSettings:
     config = getattr(gateway, "config", None)
     db_url = getattr(settings, "db_url", "") or getattr(config, "db_url", "")
     if not db_url:
-        from core.settings import load_settings
-
         db_url = load_settings().db_url
     city = getattr(getattr(config, "city", None), "name", None) or getattr(getattr(settings, "city", None), "name", None)
     public_url = getattr(config, "public_url", "") or getattr(settings, "public_url", "")
@@ -76,8 +64,6 @@ def create_console(gateway: Optional[Any] = None, settings: Any = None) -> FastA
     """The console as an ASGI app. `gateway`: the channels Gateway in this process (staff
     replies, handoff desk) or None; `settings`: ConsoleSettings, Settings or GatewayConfig."""
     if settings is None:
-        from core.settings import load_settings
-
         settings = load_settings()
     state = ConsoleState(console_settings(settings, gateway), gateway)
     app = FastAPI(title="madoguchi staff console", docs_url=None, redoc_url=None, openapi_url=None)
@@ -128,15 +114,9 @@ def create_console(gateway: Optional[Any] = None, settings: Any = None) -> FastA
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    from console.pages import login
-
     app.include_router(login.router)  # public: login_page, login_submit; logout is guarded inside
-    for name in PAGE_MODULES:
-        if importlib.util.find_spec(name) is None:
-            log.debug("console page module %s is not there (skipped)", name)
-            continue
-        module = importlib.import_module(name)
-        app.include_router(module.router, dependencies=[Depends(guard)])
+    for page in GUARDED_PAGES:
+        app.include_router(page.router, dependencies=[Depends(guard)])
     return app
 
 

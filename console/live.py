@@ -14,6 +14,8 @@ from typing import Any, Dict, List, Tuple
 
 from starlette.concurrency import run_in_threadpool
 
+from console.services import handoff_data
+
 log = logging.getLogger(__name__)
 
 
@@ -67,8 +69,6 @@ def watch_desk(gateway: Any, state: Any) -> None:
     state.desk_watched = True
 
     async def resident_wrote(conversation_id: str, text: str) -> None:
-        from console.services import handoff_data
-
         ticket_id = await run_in_threadpool(handoff_data(state).record_resident_message, conversation_id, text)
         if ticket_id is not None:
             notifier(state).notify(ticket_id)

@@ -1,1 +1,1 @@
-"""Console pages. Each module has `router = APIRouter()`; console.app.PAGE_MODULES lists them."""
+"""Console pages. Each module has `router = APIRouter()`; console.app.GUARDED_PAGES lists them."""
