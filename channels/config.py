@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import yaml
 
 from core.office import Office
-from core.settings import Settings, load_settings
+from core.settings import Settings, SettingError, load_settings, number, read
 
 log = logging.getLogger(__name__)
 
@@ -102,9 +102,9 @@ def _load_file(path: Optional[Path]) -> Dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as error:
-        raise SystemExit(f"Cannot read the channels config {path}: {error}") from None
+        raise SettingError(f"Cannot read the channels config {path}: {error}") from None
     if not isinstance(data, dict):
-        raise SystemExit(f"The channels config {path} must be a mapping")
+        raise SettingError(f"The channels config {path} must be a mapping")
     return data
 
 
@@ -143,26 +143,23 @@ def _city() -> City:
 def load_config(settings: Optional[Settings] = None, env: Optional[Dict[str, str]] = None) -> GatewayConfig:
     settings = settings or load_settings()
     env = dict(os.environ if env is None else env)
-    file_path = Path(env.get("MADOGUCHI_CHANNELS_CONFIG") or settings.home / "channels.yml")
+    file_path = read("MADOGUCHI_CHANNELS_CONFIG", settings.home / "channels.yml", Path, env)
     data = _load_file(file_path)
     line = data.get("line") or {}
     twilio = data.get("twilio") or {}
 
-    def pick(env_name: str, section: Dict[str, Any], key: str, default: str = "") -> str:
-        value = (env.get(env_name) or "").strip()
-        if value:
-            return value
+    def from_file(section: Dict[str, Any], key: str, default: str = "") -> str:
         value = section.get(key)
         return str(value).strip() if value not in (None, "") else default
 
-    def number(env_name: str, key: str, default: float) -> float:
-        raw = (env.get(env_name) or "").strip() or data.get(key)
-        if raw in (None, ""):
-            return default
-        try:
-            return float(raw)
-        except (TypeError, ValueError):
-            raise SystemExit(f"{env_name} must be a number, got {raw!r}") from None
+    def pick(env_name: str, section: Dict[str, Any], key: str, default: str = "") -> str:
+        return read(env_name, "", env=env) or from_file(section, key, default)
+
+    def decimal(env_name: str, key: str, default: float) -> float:
+        value = read(env_name, None, number, env)
+        if value is None:  # the file's value, checked as if it came from the variable
+            value = read(env_name, default, number, {env_name: from_file(data, key)})
+        return value
 
     default_public = f"http://127.0.0.1:{settings.app_port}"
     topics = data.get("line_topics") or line.get("topics")
@@ -174,8 +171,8 @@ def load_config(settings: Optional[Settings] = None, env: Optional[Dict[str, str
         db_url=settings.db_url,
         host=settings.host,
         port=settings.app_port,
-        rasa_timeout=number("MADOGUCHI_RASA_TIMEOUT", "rasa_timeout", 25.0),
-        phone_rasa_timeout=number("MADOGUCHI_PHONE_RASA_TIMEOUT", "phone_rasa_timeout", 10.0),
+        rasa_timeout=decimal("MADOGUCHI_RASA_TIMEOUT", "rasa_timeout", 25.0),
+        phone_rasa_timeout=decimal("MADOGUCHI_PHONE_RASA_TIMEOUT", "phone_rasa_timeout", 10.0),
         city=_city(),
         line_channel_secret=pick("LINE_CHANNEL_SECRET", line, "channel_secret"),
         line_channel_access_token=pick("LINE_CHANNEL_ACCESS_TOKEN", line, "channel_access_token"),
@@ -188,7 +185,7 @@ def load_config(settings: Optional[Settings] = None, env: Optional[Dict[str, str
         phone_voice=pick("MADOGUCHI_PHONE_VOICE", twilio, "voice", "Polly.Mizuki"),
         phone_voice_en=pick("MADOGUCHI_PHONE_VOICE_EN", twilio, "voice_en", "Polly.Joanna"),
         phone_menu=tuple((str(k), str(label), str(query)) for k, label, query in menu) if menu else DEFAULT_PHONE_MENU,
-        speech_confidence_threshold=number("MADOGUCHI_SPEECH_CONFIDENCE", "speech_confidence", 0.5),
+        speech_confidence_threshold=decimal("MADOGUCHI_SPEECH_CONFIDENCE", "speech_confidence", 0.5),
         staff_api_token=pick("MADOGUCHI_STAFF_API_TOKEN", data, "staff_api_token"),
         web_frame_ancestors=pick("MADOGUCHI_WEB_FRAME_ANCESTORS", data, "web_frame_ancestors"),
     )

@@ -20,6 +20,7 @@ from channels.gateway import create_app as create_gateway_app
 from console.app import create_console
 from console.live import watch_desk
 from core.logs import setup_logging
+from core.settings import SettingError
 
 
 def create_app(config: Optional[GatewayConfig] = None) -> FastAPI:
@@ -50,7 +51,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
 
     setup_logging(logging.DEBUG if args.verbose else logging.INFO)
-    config = load_config()
+    try:
+        config = load_config()
+    except SettingError as error:  # a setting or channels.yml that cannot be used
+        print(error, file=sys.stderr)
+        return 1
     app = create_app(config)
 
     class Server(uvicorn.Server):

@@ -9,7 +9,7 @@ from channels.config import load_config
 from channels.phone import e164, is_japanese_mobile, spoken_choice
 from channels.rasa import RasaUnavailable, parse_turn
 from channels.voicemail import record_voicemail
-from core.settings import load_settings
+from core.settings import SettingError, load_settings
 from core.turn import Kind
 
 # --- the phone --------------------------------------------------------------------------
@@ -134,15 +134,23 @@ def test_banner_lists_the_urls_to_configure(config):
     assert "Phone (Twilio)    : off; set TWILIO_ACCOUNT_SID" in off
 
 
-def test_the_stack_starts_the_gateway(tmp_path, monkeypatch):
-    from madoguchi.launcher import Stack
-
+def test_a_bad_number_in_the_environment_or_the_file_is_a_setting_error(tmp_path, monkeypatch):
     monkeypatch.setenv("MADOGUCHI_HOME", str(tmp_path))
-    monkeypatch.setenv("MADOGUCHI_APP_PORT", "8123")
-    stack = Stack(load_settings(), tmp_path / "model.tar.gz")
-    (gateway,) = [s for s in stack.services if s.command[1:3] == ["-m", "madoguchi.server"]]
-    assert gateway.command[-2:] == ["--port", "8123"]
-    assert gateway.health_url == "http://127.0.0.1:8123/health"
+    monkeypatch.setenv("MADOGUCHI_RASA_TIMEOUT", "soon")
+    with pytest.raises(SettingError, match="MADOGUCHI_RASA_TIMEOUT must be a number, got 'soon'"):
+        load_config()
+    monkeypatch.delenv("MADOGUCHI_RASA_TIMEOUT")
+    (tmp_path / "channels.yml").write_text("speech_confidence: high\n", encoding="utf-8")
+    with pytest.raises(SettingError, match="MADOGUCHI_SPEECH_CONFIDENCE must be a number, got 'high'"):
+        load_config()
+    (tmp_path / "channels.yml").write_text("- a list\n", encoding="utf-8")
+    with pytest.raises(SettingError, match="must be a mapping"):
+        load_config()
+    monkeypatch.setenv("MADOGUCHI_CHANNELS_CONFIG", str(tmp_path / "other.yml"))
+    (tmp_path / "other.yml").write_text("rasa_timeout: 7\n", encoding="utf-8")
+    monkeypatch.setenv("MADOGUCHI_PHONE_RASA_TIMEOUT", "4")
+    config = load_config()
+    assert (config.rasa_timeout, config.phone_rasa_timeout, config.speech_confidence_threshold) == (7.0, 4.0, 0.5)
 
 
 # --- voicemail ------------------------------------------------------------------------
